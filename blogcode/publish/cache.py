@@ -1,0 +1,121 @@
+"""Content-keyed store of executed blocks.
+
+Lookup is in two parts, like a build system's dependency file:
+
+* the **static key** hashes what is known before running: the block's code and
+  options, the code and options of the earlier blocks of its session, the
+  library versions, the device kind and the Markdown configuration;
+* the stored **record** lists the ``blogcode`` modules the session imported when
+  it ran, with their content hashes.  A record is a hit only if every one of
+  those modules still has the same hash.
+
+So editing prose changes no key; editing ``blogcode/x/y.py`` invalidates only the
+records of sessions that imported it.  Records are JSON files written
+atomically, one per static key, under the cache folder (git-ignored).
+
+Command line: ``python -m blogcode.publish.cache clear|info [DIR]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .blocks import BlockSpec
+from .execution import block_digest
+
+#: Bump when the format of records or of the rendered HTML changes.
+ENGINE_VERSION = "1"
+DEFAULT_DIR = Path(".cache") / "blogcode-exec"
+
+
+@dataclass
+class Record:
+    html: str  # the rendered output of the block (not its source)
+    modules: dict[str, str]  # blogcode module -> content hash, as imported by the session
+    seconds: float
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def static_key(spec: BlockSpec, environment: str) -> str:
+    """Hash of everything about a block that is known before it runs."""
+    material = {
+        "engine": ENGINE_VERSION,
+        "block": block_digest(spec),
+        "session": [block_digest(p) for p in spec.previous],
+        "page": spec.page if spec.session else "",
+        "env": environment,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+class ExecCache:
+    """A folder of records plus an in-memory layer for ``mkdocs serve``."""
+
+    def __init__(self, folder: Path | str = DEFAULT_DIR, enabled: bool = True):
+        self.folder = Path(folder)
+        self.enabled = enabled
+        self._memory: dict[str, Record] = {}
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str, module_hashes: dict[str, str]) -> Record | None:
+        """The record for ``key`` if all of its modules still hash the same."""
+        if not self.enabled:
+            return None
+        rec = self._memory.get(key)
+        if rec is None:
+            try:
+                data = json.loads(self._path(key).read_text(encoding="utf-8"))
+                rec = Record(**{**data, "notices": [tuple(n) for n in data.get("notices", [])]})
+            except (OSError, ValueError, TypeError):
+                return None
+            self._memory[key] = rec
+        if any(module_hashes.get(m) != h for m, h in rec.modules.items()):
+            return None
+        return rec
+
+    def put(self, key: str, record: Record) -> None:
+        self._memory[key] = record
+        if not self.enabled:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(asdict(record), f, ensure_ascii=False)
+        os.replace(tmp, path)
+
+    def clear(self) -> int:
+        """Delete every record; return how many there were."""
+        self._memory.clear()
+        n = sum(1 for _ in self.folder.rglob("*.json")) if self.folder.exists() else 0
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("clear", "info"):
+        print("usage: python -m blogcode.publish.cache clear|info [DIR]", file=sys.stderr)
+        return 2
+    folder = Path(argv[1]) if len(argv) > 1 else DEFAULT_DIR
+    cache = ExecCache(folder)
+    if argv[0] == "clear":
+        print(f"removed {cache.clear()} cached block results from {folder}")
+    else:
+        files = list(folder.rglob("*.json")) if folder.exists() else []
+        size = sum(f.stat().st_size for f in files)
+        print(f"{len(files)} cached block results, {size / 1e6:.1f} MB, in {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,266 @@
+"""The cached execution fence: ```` ```python exec="on" ```` blocks.
+
+Registered in ``mkdocs.yml`` as a superfences custom fence (``validator`` and
+``formatter`` below).  The plugin (``blogcode.publish.plugin``) installs a
+:class:`BuildContext` for each build; the formatter asks it for the block's
+*outcome*, which comes, in this order, from
+
+1. the outcomes of this build (a post's blocks are formatted again for every
+   listing page that shows its excerpt: they never run twice in a build),
+2. the execution cache (no execution at all),
+3. running the block, replaying earlier blocks of its session first if the
+   session's state is not the one the block expects.
+
+A block that raises is logged as an error naming the page, the line and the
+exception (so ``mkdocs build --strict`` fails), rendered with its traceback,
+and never cached.
+
+Fence options: ``exec`` (required, on), ``session``, ``source`` (``above``,
+``below``, ``tabbed-left``, ``tabbed-right``; absent = hide the source),
+``html`` (stdout is raw HTML), ``result`` (show stdout as a code block in that
+language), ``timeout`` (seconds), ``title`` (caption above the block).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as _html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymdownx.superfences import SuperFencesException
+
+from . import notices
+from .blocks import BLOCK_ATTR, TRUE, BlockSpec
+from .cache import ExecCache, Record, static_key
+from .execution import BlockError, Executor, ModuleInfo, closure
+
+log = logging.getLogger("mkdocs.plugins.blogcode")
+
+OPTIONS = {"exec", "session", "source", "html", "result", "timeout", "title"}
+SOURCE_MODES = {"", "above", "below", "tabbed-left", "tabbed-right"}
+LABEL_SOURCE, LABEL_RESULT = "源代码", "结果"
+
+
+@dataclass
+class Outcome:
+    html: str  # rendered output
+    status: str  # executed | cached | failed | disabled
+    seconds: float = 0.0
+    replayed: int = 0
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class BlockEvent:
+    """One line of the execution report."""
+
+    page: str
+    line: int
+    session: str | None
+    status: str
+    seconds: float
+    replayed: int = 0
+    error: str | None = None
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+
+class BuildContext:
+    """State of one build: blocks per page, the cache, the executor, the report."""
+
+    def __init__(
+        self,
+        *,
+        cache: ExecCache,
+        executor: Executor,
+        environment: str,
+        graph: dict[str, ModuleInfo],
+        markdown_factory: Callable[[], Any],
+        execute: bool = True,
+    ):
+        self.cache = cache
+        self.executor = executor
+        self.environment = environment
+        self.graph = graph
+        self.module_hashes = {name: m.digest for name, m in graph.items()}
+        self.execute = execute
+        self._markdown_factory = markdown_factory
+        self._md = None
+        self.blocks: dict[str, list[BlockSpec]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.events: list[BlockEvent] = []
+        self.failures: list[BlockEvent] = []
+        self._sources: dict[str, str] = {}
+
+    # -- markdown for outputs and sources ---------------------------------
+    def convert(self, text: str) -> str:
+        if self._md is None:
+            self._md = self._markdown_factory()
+        self._md.reset()
+        return self._md.convert(text)
+
+    # -- blocks ----------------------------------------------------------
+    def register(self, page: str, blocks: list[BlockSpec]) -> None:
+        self.blocks[page] = blocks
+
+    def lookup(self, block_id: str | None) -> BlockSpec:
+        if not block_id or "#" not in block_id:
+            raise SuperFencesException(
+                "an executable block was found outside a page the blogcode plugin scanned "
+                "(is the 'blogcode' plugin enabled in mkdocs.yml, and is the block not inside the output of another block?)"
+            )
+        page, _, index = block_id.rpartition("#")
+        try:
+            return self.blocks[page][int(index)]
+        except (KeyError, IndexError, ValueError):
+            raise SuperFencesException(f"unknown executable block {block_id!r}") from None
+
+    def outcome(self, spec: BlockSpec) -> Outcome:
+        key = static_key(spec, self.environment)
+        got = self.outcomes.get(key)
+        if got is not None:
+            return got
+        if not self.execute:
+            got = Outcome('<p class="bc-exec-disabled">（本次构建未执行代码）</p>', "disabled")
+        else:
+            rec = self.cache.get(key, self.module_hashes)
+            if rec is not None:
+                got = Outcome(rec.html, "cached", rec.seconds, 0, list(rec.notices))
+            else:
+                got = self._run(spec, key)
+        self.outcomes[key] = got
+        event = BlockEvent(spec.page, spec.line, spec.session, got.status, got.seconds, got.replayed, notices=got.notices)
+        if got.status == "failed":
+            event.error = got.html
+            self.failures.append(event)
+        self.events.append(event)
+        return got
+
+    def _run(self, spec: BlockSpec, key: str) -> Outcome:
+        notices.drain()
+        try:
+            stdout, session, seconds, replayed = self.executor.run(spec)
+        except BlockError as err:
+            notices.drain()
+            log.error(
+                "Execution of a code block failed\n  page:  %s\n  block: line %d%s\n  error: %s: %s\n%s",
+                spec.page, spec.line,
+                f" (session {spec.session!r})" if spec.session else "",
+                type(err.exc).__name__, err.exc,
+                _indent(err.tb_text),
+            )
+            if err.replaying:
+                log.error("  (the failing block is an earlier block of the same session: %s)", err.spec.where)
+            body = (
+                f'<div class="admonition failure bc-exec-error"><p class="admonition-title">'
+                f"代码块执行失败：{_html.escape(spec.where)}</p>"
+                f"<pre><code>{_html.escape(err.tb_text)}</code></pre></div>"
+            )
+            return Outcome(body, "failed", 0.0)
+        found = [(n.kind, n.message) for n in notices.drain()]
+        html = self._render_output(stdout, spec)
+        modules = {m: self.module_hashes[m] for m in sorted(closure(session.imported, self.graph))}
+        self.cache.put(key, Record(html, modules, seconds, found))
+        return Outcome(html, "executed", seconds, replayed, found)
+
+    def _render_output(self, stdout: str, spec: BlockSpec) -> str:
+        if not stdout.strip():
+            return ""
+        if spec.option("html").lower() in TRUE:
+            return stdout
+        result = spec.option("result")
+        if result:
+            fence = "`" * max(3, _longest_backtick_run(stdout) + 1)
+            return self.convert(f"{fence}{result}\n{stdout.rstrip()}\n{fence}\n")
+        return self.convert(stdout)
+
+    def source_html(self, spec: BlockSpec) -> str:
+        got = self._sources.get(spec.code)
+        if got is None:
+            fence = "`" * max(3, _longest_backtick_run(spec.code) + 1)
+            got = self._sources[spec.code] = self.convert(f"{fence}python\n{spec.code}\n{fence}\n")
+        return got
+
+
+def _longest_backtick_run(text: str) -> int:
+    best = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        best = max(best, run)
+    return best
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip().splitlines())
+
+
+#: Installed by the plugin for the duration of a build.
+CONTEXT: BuildContext | None = None
+
+
+def validator(language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md) -> bool:
+    """Claim ``python`` fences that say ``exec="on"``; leave others to highlighting."""
+    if inputs.get("exec", "").lower() not in TRUE:
+        return False
+    options["bc_block"] = inputs.pop(BLOCK_ATTR, None)
+    options["bc_inputs"] = dict(inputs)
+    inputs.clear()
+    return True
+
+
+def _tabbed(uid: str, first: tuple[str, str], second: tuple[str, str]) -> str:
+    return (
+        f'<div class="tabbed-set tabbed-alternate bc-exec" data-tabs="{uid}:2">'
+        f'<input checked="checked" id="__bc_{uid}_1" name="__bc_{uid}" type="radio" />'
+        f'<input id="__bc_{uid}_2" name="__bc_{uid}" type="radio" />'
+        f'<div class="tabbed-labels"><label for="__bc_{uid}_1">{first[0]}</label>'
+        f'<label for="__bc_{uid}_2">{second[0]}</label></div>\n'
+        f'<div class="tabbed-content">\n<div class="tabbed-block">\n{first[1]}\n</div>\n'
+        f'<div class="tabbed-block">\n{second[1]}\n</div>\n</div>\n</div>'
+    )
+
+
+def assemble(spec: BlockSpec, outcome: Outcome, source_html: str | None) -> str:
+    mode = spec.option("source")
+    out = outcome.html
+    # Deterministic, unique per page and block (Python's str hash is salted per process).
+    uid = f"{hashlib.sha1(spec.page.encode()).hexdigest()[:6]}_{spec.index}"
+    if mode in ("", None) or source_html is None:
+        body = f'<div class="bc-exec bc-exec-result">\n{out}\n</div>'
+    elif mode == "above":
+        body = f'<div class="bc-exec">\n{source_html}\n{out}\n</div>'
+    elif mode == "below":
+        body = f'<div class="bc-exec">\n{out}\n{source_html}\n</div>'
+    elif mode == "tabbed-left":
+        body = _tabbed(uid, (LABEL_SOURCE, source_html), (LABEL_RESULT, out))
+    else:  # tabbed-right
+        body = _tabbed(uid, (LABEL_RESULT, out), (LABEL_SOURCE, source_html))
+    title = spec.option("title")
+    if title:
+        body = f'<p class="bc-exec-title">{_html.escape(title)}</p>\n{body}'
+    return body
+
+
+def formatter(src: str, language: str, css_class: str, options: dict[str, Any], md, classes=None, id_value="", attrs=None, **kwargs) -> str:
+    ctx = CONTEXT
+    if ctx is None:
+        raise SuperFencesException(
+            "executable code block found but the blogcode plugin is not active: add '- blogcode' to plugins in mkdocs.yml"
+        )
+    spec = ctx.lookup(options.get("bc_block"))
+    unknown = set(options.get("bc_inputs", {})) - OPTIONS
+    if unknown:
+        log.error("%s: unknown option(s) %s on an executable block; known: %s", spec.where, sorted(unknown), sorted(OPTIONS))
+    if spec.option("source") not in SOURCE_MODES:
+        log.error("%s: source=%r is not one of %s", spec.where, spec.option("source"), sorted(SOURCE_MODES - {""}))
+    try:
+        outcome = ctx.outcome(spec)
+        source_html = ctx.source_html(spec) if spec.option("source") else None
+        return assemble(spec, outcome, source_html)
+    except SuperFencesException:
+        raise
+    except Exception as exc:  # a bug in the machinery, not in the block: stop loudly
+        log.exception("internal error while formatting block %s", spec.where)
+        raise SuperFencesException(f"internal error while formatting block {spec.where}: {exc}") from exc

@@ -1,0 +1,127 @@
+"""Sessions: serve, build, tests, lint, gpu, bench_kernels, bench_build, clear_cache.
+
+Every session installs what it needs from this repository's own files
+(pyproject.toml for Python, package.json/package-lock.json for the MathJax the
+site serves).  Virtualenvs are reused between runs, and installs are skipped
+when those files have not changed, so a second run starts in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYTHON = "3.11"
+TORCH = "torch==2.13.0"  # the CPU wheel; any torch>=2.2 works for the package itself
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint"]
+nox.options.default_venv_backend = "venv"
+
+QUIET_ENV = {"NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
+
+
+def _digest(*paths: str, extra: str = "") -> str:
+    h = hashlib.sha256(extra.encode())
+    for p in paths:
+        f = ROOT / p
+        h.update(f.read_bytes() if f.exists() else b"")
+    return h.hexdigest()[:16]
+
+
+def _install(session: nox.Session, extras: str, *more: str) -> None:
+    """pip install the project with ``extras`` unless nothing changed since last time."""
+    stamp = Path(session.virtualenv.location) / f".blogcode-{extras.replace(',', '-')}.stamp"
+    want = _digest("pyproject.toml", extra=extras + TORCH + " ".join(more))
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    # torch first, pinned, so the CPU wheel is used rather than a multi-GB CUDA build.
+    session.install(TORCH)
+    session.install("-e", f".[{extras}]", *more)
+    stamp.write_text(want)
+
+
+def _npm(session: nox.Session) -> None:
+    """Install MathJax (and the test tools) from the npm registry with `npm ci`."""
+    if shutil.which("npm") is None:
+        session.error("npm (Node.js) is required: the site serves MathJax from the npm package 'mathjax'")
+    stamp = ROOT / "node_modules" / ".blogcode.stamp"
+    want = _digest("package.json", "package-lock.json")
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    stamp.write_text(want)
+
+
+@nox.session(python=PYTHON)
+def serve(session: nox.Session) -> None:
+    """Build and serve the site with live reload on http://127.0.0.1:8000."""
+    _install(session, "site")
+    _npm(session)
+    session.run("mkdocs", "serve", "-a", "127.0.0.1:8000", "--livereload", *session.posargs, env=QUIET_ENV)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Strict build into site/ (uses the execution cache; `-- --no-cache` ignores it)."""
+    _install(session, "site")
+    _npm(session)
+    env = dict(QUIET_ENV)
+    args = list(session.posargs)
+    if "--no-cache" in args:
+        args.remove("--no-cache")
+        env["BLOGCODE_CACHE"] = "off"
+    session.run("mkdocs", "build", "--strict", *args, env=env)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit tests of blogcode (Triton via its interpreter), a cold strict build, checks on the HTML."""
+    _install(session, "site,test,gpu")
+    _npm(session)
+    env = {**QUIET_ENV, "TRITON_INTERPRET": "1"}
+    env.setdefault("BLOGCODE_CACHE", os.environ.get("BLOGCODE_CACHE", "off"))
+    session.run("pytest", *(session.posargs or ["-q"]), env=env)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the package, tests and noxfile."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "blogcode", "tests", "noxfile.py", "benchmarks")
+
+
+@nox.session(python=PYTHON)
+def clear_cache(session: nox.Session) -> None:
+    """Delete the execution cache (.cache/blogcode-exec)."""
+    _install(session, "site")
+    session.run("python", "-m", "blogcode.publish.cache", "clear")
+
+
+@nox.session(python=PYTHON)
+def bench_build(session: nox.Session) -> None:
+    """Benchmark (not a test): cold, warm, no-exec, prose-edit and module-edit builds."""
+    _install(session, "site")
+    _npm(session)
+    session.run("python", "benchmarks/bench_build.py", *session.posargs, env=QUIET_ENV)
+
+
+@nox.session(python=PYTHON, venv_params=["--system-site-packages"])
+def gpu(session: nox.Session) -> None:
+    """Kernel tests on a real CUDA device (uses the machine's own torch and triton)."""
+    session.install("pytest", "hypothesis", "numpy")
+    session.install("--no-deps", "-e", ".")
+    session.run("pytest", "-q", "tests/ssm/test_selective_scan.py", "tests/rwkv", env={"BLOGCODE_DEVICE": "cuda"})
+
+
+@nox.session(python=PYTHON, venv_params=["--system-site-packages"])
+def bench_kernels(session: nox.Session) -> None:
+    """GPU kernel benchmark: writes docs/results/kernels.json (needs CUDA)."""
+    session.install("numpy")
+    session.install("--no-deps", "-e", ".")
+    session.run("python", "benchmarks/bench_kernels.py", *session.posargs, env={"BLOGCODE_DEVICE": "cuda"})

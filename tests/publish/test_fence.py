@@ -1,0 +1,154 @@
+"""The execution fence without MkDocs: keys, cache hits, replay, failures, time limits."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from markdown import Markdown
+
+from blogcode.publish import fence
+from blogcode.publish.blocks import scan
+from blogcode.publish.cache import ExecCache, static_key
+from blogcode.publish.execution import BlockError, Executor, closure, scan_package
+
+PKG = Path(__file__).resolve().parents[2] / "blogcode"
+
+
+def _ctx(cache_dir: Path, graph=None, environment="env-1", executor=None) -> fence.BuildContext:
+    return fence.BuildContext(
+        cache=ExecCache(cache_dir),
+        executor=executor or Executor(timeout=30),
+        environment=environment,
+        graph=graph if graph is not None else scan_package(PKG),
+        markdown_factory=lambda: Markdown(extensions=["tables"]),
+    )
+
+
+def _page(*blocks: str, session: str | None = "s") -> str:
+    opt = f' session="{session}"' if session else ""
+    return "\n\n".join(f'```python exec="on"{opt}\n{b}\n```' for b in blocks)
+
+
+def _run_page(ctx, text, page="docs/posts/p.md"):
+    _, specs = scan(text, page)
+    ctx.register(page, specs)
+    return [ctx.outcome(s) for s in specs], specs
+
+
+def test_scan_lines_and_sessions():
+    text = "intro\n\n" + _page("a = 1", "print(a)") + "\n\n```python\nnot exec\n```\n"
+    out, specs = scan(text, "docs/x.md", line_offset=10)
+    assert [s.line for s in specs] == [13, 17]
+    assert specs[1].previous == (specs[0],)
+    assert 'bcblock="docs/x.md#1"' in out and "not exec" in out
+
+
+def test_key_ignores_prose_and_depends_on_code_session_and_env():
+    _, (a, b) = scan("prose one\n\n" + _page("x = 1", "print(x)"), "docs/p.md")
+    _, (a2, b2) = scan("other prose, more lines\n\n\n" + _page("x = 1", "print(x)"), "docs/p.md")
+    assert static_key(b, "e") == static_key(b2, "e")  # prose and line numbers do not matter
+    _, (_, b3) = scan(_page("x = 2", "print(x)"), "docs/p.md")
+    assert static_key(b, "e") != static_key(b3, "e")  # an earlier block of the session does
+    assert static_key(b, "e") != static_key(b, "f")  # library versions / device do
+    _, (c,) = scan('```python exec="on" session="s" source="above"\nx = 1\n```', "docs/p.md")
+    assert static_key(a, "e") != static_key(c, "e")  # options do
+
+
+def test_cache_hit_executes_nothing(tmp_path):
+    text = _page("import blogcode.device\nprint('hello')")
+    first, _ = _run_page(_ctx(tmp_path), text)
+    assert [o.status for o in first] == ["executed"]
+    second, _ = _run_page(_ctx(tmp_path), text)
+    assert [o.status for o in second] == ["cached"] and second[0].html == first[0].html
+
+
+def test_imported_module_recorded_and_edit_invalidates(tmp_path):
+    text = _page("from blogcode.device import pick_device\nprint(1)")
+    _run_page(_ctx(tmp_path), text)
+    graph = scan_package(PKG)
+    other = dict(graph)
+    other["blogcode.device"] = type(graph["blogcode.device"])(**{**graph["blogcode.device"].__dict__, "digest": "changed"})
+    outs, _ = _run_page(_ctx(tmp_path, graph=other), text)
+    assert outs[0].status == "executed"
+    # An unrelated module's edit does not invalidate it (the record now holds "changed").
+    third = dict(other)
+    third["blogcode.publish.slugs"] = type(graph["blogcode.publish.slugs"])(**{**graph["blogcode.publish.slugs"].__dict__, "digest": "changed"})
+    outs, _ = _run_page(_ctx(tmp_path, graph=third), text)
+    assert outs[0].status == "cached"
+
+
+def test_static_closure_follows_package_imports():
+    graph = scan_package(PKG)
+    got = closure({"blogcode.publish.fence"}, graph)
+    assert {"blogcode.publish.cache", "blogcode.publish.execution", "blogcode.publish.blocks", "blogcode"} <= got
+    assert "blogcode.device" not in got
+
+
+def test_replay_after_middle_block_changes_matches_cold_build(tmp_path):
+    page1 = _page("x = [1]", "x.append(2)", "print(sum(x), len(x))")
+    page2 = _page("x = [1]", "x.append(40)", "print(sum(x), len(x))")
+    executor = Executor(timeout=30)
+    _run_page(_ctx(tmp_path / "warm", executor=executor), page1)
+    warm, _ = _run_page(_ctx(tmp_path / "warm", executor=executor), page2)
+    assert [o.status for o in warm] == ["cached", "executed", "executed"]
+    cold, _ = _run_page(_ctx(tmp_path / "cold"), page2)
+    assert warm[2].html == cold[2].html and "41 2" in cold[2].html
+    # Only the last block changed: the first two hit, the last replays them silently.
+    page3 = _page("x = [1]", "x.append(40)", "print('n =', len(x))")
+    fresh = Executor(timeout=30)
+    outs, _ = _run_page(_ctx(tmp_path / "warm", executor=fresh), page3)
+    assert [o.status for o in outs] == ["cached", "cached", "executed"]
+    assert outs[2].replayed == 2 and "n = 2" in outs[2].html
+
+
+def test_failure_is_not_cached_and_is_logged(tmp_path, caplog):
+    text = _page("x = 1", "1 / 0")
+    with caplog.at_level(logging.ERROR, logger="mkdocs.plugins.blogcode"):
+        outs, specs = _run_page(_ctx(tmp_path), text)
+    assert [o.status for o in outs] == ["executed", "failed"]
+    assert "ZeroDivisionError" in outs[1].html and f"line {specs[1].line}" in caplog.text
+    assert len(list(tmp_path.rglob("*.json"))) == 1
+    outs, _ = _run_page(_ctx(tmp_path), text)
+    assert [o.status for o in outs] == ["cached", "failed"]
+
+
+def test_outcome_reused_within_a_build(tmp_path):
+    ctx = _ctx(tmp_path)
+    text = _page("import random\nprint(random.random())")
+    a, specs = _run_page(ctx, text)
+    b = ctx.outcome(specs[0])  # e.g. the excerpt on a listing page
+    assert b is a[0] and len(ctx.events) == 1
+
+
+def test_timeout_names_block(tmp_path):
+    text = '```python exec="on" timeout="0.5"\nimport time\nwhile True:\n    time.sleep(0.01)\n```'
+    _, specs = scan(text, "docs/t.md")
+    with pytest.raises(BlockError, match=r"docs/t.md:1 raised BlockTimeout"):
+        Executor().run(specs[0])
+
+
+def test_traceback_points_into_markdown_file(tmp_path):
+    text = "para\n\n" + _page("a = 1\nb = 2\nraise KeyError('k')")
+    _, specs = scan(text, "docs/tb.md")
+    with pytest.raises(BlockError) as e:
+        Executor().run(specs[0])
+    assert 'File "docs/tb.md", line 6' in e.value.tb_text and "raise KeyError" in e.value.tb_text
+
+
+def test_disabled_execution(tmp_path):
+    ctx = _ctx(tmp_path)
+    ctx.execute = False
+    outs, _ = _run_page(ctx, _page("raise SystemExit"))
+    assert outs[0].status == "disabled"
+
+
+def test_cache_clear_command(tmp_path, capsys):
+    from blogcode.publish.cache import main
+
+    _run_page(_ctx(tmp_path), _page("print(1)"))
+    assert main(["clear", str(tmp_path)]) == 0
+    assert "removed 1" in capsys.readouterr().out
+    shutil.rmtree(tmp_path, ignore_errors=True)

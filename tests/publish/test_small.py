@@ -1,0 +1,35 @@
+import pytest
+
+from blogcode.publish.mathtext import wrap_bare_refs
+from blogcode.publish.readtime import readtime
+from blogcode.publish.slugs import category_slug
+
+
+def test_readtime_counts_cjk_characters():
+    html = "<p>" + "状态空间模型" * 400 + "</p>"  # 2400 characters
+    assert readtime(html, cjk_per_minute=400) == 6
+    assert readtime("<p>短</p>") == 1
+    assert readtime("<pre>" + "字" * 5000 + "</pre><p>字</p>") == 1  # code is not read
+
+
+def test_bare_refs_wrapped_outside_math_and_code():
+    html = '<p>由 \\eqref{eq:a} 得</p><code>\\eqref{x}</code><span class="arithmatex">\\(\\eqref{b}\\)</span>'
+    out = wrap_bare_refs(html)
+    assert '<span class="arithmatex">\\(\\eqref{eq:a}\\)</span>' in out
+    assert "<code>\\eqref{x}</code>" in out and out.count("arithmatex") == 2
+
+
+def test_category_slugs_ascii():
+    assert category_slug("状态空间模型") == "ssm"
+    with pytest.raises(ValueError, match="no URL slug"):
+        category_slug("杂谈")
+
+
+def test_device_override(monkeypatch):
+    from blogcode.device import pick_device
+
+    monkeypatch.setenv("BLOGCODE_DEVICE", "cpu")
+    assert pick_device().type == "cpu"
+    monkeypatch.setenv("BLOGCODE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="not a valid torch device"):
+        pick_device()

@@ -1,0 +1,11 @@
+import os
+
+import pytest
+
+from .sitetools import ROOT, run_build
+
+
+@pytest.fixture(scope="session")
+def site_build():
+    """One strict build of the real site (cold cache unless BLOGCODE_CACHE says otherwise)."""
+    return run_build(ROOT, ROOT / "site", cache=os.environ.get("BLOGCODE_CACHE", "off"))

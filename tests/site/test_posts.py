@@ -1,0 +1,187 @@
+"""The real site: a strict build, then one test per post and checks on every page."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from .sitetools import POSTS, ROOT, front_matter
+
+SLUGS = [front_matter(p)["slug"] for p in POSTS]
+
+
+def test_strict_build_passes(site_build):
+    assert site_build.returncode == 0, "strict build failed:\n" + site_build.log[-6000:]
+
+
+@pytest.mark.parametrize("path", POSTS, ids=[p.stem for p in POSTS])
+def test_post(site_build, path: Path):
+    """Everything a reader needs on one post page; a failure names the post."""
+    meta = front_matter(path)
+    src = f"docs/posts/{path.name}"
+    events = site_build.report.get("pages", {}).get(src, [])
+    failed = [e for e in events if e["status"] == "failed"]
+    assert not failed, f"{src}: blocks failed:\n" + "\n".join(e.get("error", "")[:3000] for e in failed)
+    text = path.read_text(encoding="utf-8")
+    n_blocks = len(re.findall(r'^\s*```+\s*python[^\n]*exec="on"', text, flags=re.M))
+    assert len(events) == n_blocks, f"{src}: {n_blocks} executable blocks, {len(events)} in the execution report"
+    assert all(e["status"] in ("executed", "cached") for e in events)
+
+    page = site_build.site / meta["slug"]
+    assert page.is_dir(), f"no page at /{meta['slug']}/"
+    html = (page / "index.html").read_text(encoding="utf-8")
+    # Computed output made it into the page.
+    assert html.count("bc-exec") >= n_blocks
+    # Source attribution, papers, citation, provenance.
+    assert meta["source"]["title"] in html and meta["source"]["author"] in html
+    if meta["source"].get("url"):
+        assert f'href="{meta["source"]["url"]}"' in html
+    for paper in meta.get("papers") or []:
+        if paper.get("arxiv"):
+            assert f"https://arxiv.org/abs/{paper['arxiv']}" in html
+    assert "@online{blogcode:" + meta["slug"] in html
+    assert 'class="bc-provenance"' in html and "numpy" in html
+    # Math markup and figures.
+    if "$" in text or "\\begin{" in text:
+        assert 'class="arithmatex"' in html
+    if "svg_figure(" in text:
+        figs = re.findall(r'<figure class="bc-figure".*?</figure>', html, flags=re.S)
+        assert figs, "post calls svg_figure but the page has no figure"
+        for fig in figs:
+            assert "<svg" in fig and "<figcaption>" in fig and "<title" in fig
+    # Series navigation.
+    if meta.get("series"):
+        assert 'class="bc-series"' in html
+    # The excerpt separator was used, and no raw TeX leaked into prose.
+    assert "<!-- more -->" in text
+    _assert_no_raw_tex(html, src)
+
+
+_PROTECTED = re.compile(r'<(pre|code|script|style|svg|textarea)\b.*?</\1>|<(span|div) class="arithmatex">.*?</\2>', re.S)
+
+
+def _assert_no_raw_tex(html: str, where: str) -> None:
+    body = html[html.find("<article"): html.find("</article>")]
+    prose = re.sub(r"<[^>]+>", " ", _PROTECTED.sub(" ", body))
+    for marker in ("$$", "\\begin{", "\\end{", "\\label{", "\\eqref{", "\\frac{"):
+        assert marker not in prose, f"{where}: raw TeX {marker!r} in the page text (math not recognised): …{prose[max(0, prose.find(marker) - 80): prose.find(marker) + 80]}…"
+    m = re.search(r"\$[^$\n]{0,200}?\\[A-Za-z]+[^$\n]{0,200}?\$", prose)
+    assert m is None, f"{where}: raw inline TeX in the page text: {m.group(0)[:160] if m else ''}"
+
+
+def _pages(site: Path):
+    return sorted(site.rglob("*.html"))
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script" and a.get("src"):
+            self.refs.append((tag, "src", a["src"]))
+        elif tag == "link" and a.get("href") and a.get("rel") not in ("canonical", "alternate"):
+            self.refs.append((tag, "href", a["href"]))
+        elif tag in ("img", "iframe", "audio", "video", "source", "embed") and a.get("src"):
+            self.refs.append((tag, "src", a["src"]))
+
+
+def test_no_third_party_requests(site_build):
+    """No script, stylesheet, font, image or frame is loaded from another host."""
+    assert site_build.returncode == 0
+    offenders = []
+    for page in _pages(site_build.site):
+        p = _Refs()
+        p.feed(page.read_text(encoding="utf-8"))
+        for tag, attr, url in p.refs:
+            if urlparse(url).netloc or url.startswith("//"):
+                offenders.append(f"{page.relative_to(site_build.site)}: <{tag} {attr}={url}>")
+    for css in site_build.site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for url in re.findall(r"url\(\s*['\"]?([^)'\"]+)", text) + re.findall(r"@import\s+['\"]([^'\"]+)", text):
+            if urlparse(url).netloc or url.startswith("//"):
+                offenders.append(f"{css.relative_to(site_build.site)}: url({url})")
+    for page in _pages(site_build.site):
+        text = page.read_text(encoding="utf-8")
+        for host in ("fonts.googleapis.com", "fonts.gstatic.com", "cdn.jsdelivr.net", "unpkg.com", "cdnjs"):
+            if host in text:
+                offenders.append(f"{page.relative_to(site_build.site)}: mentions {host}")
+    assert not offenders, "\n".join(offenders[:50])
+
+
+def test_mathjax_is_self_hosted(site_build):
+    assert (site_build.site / "assets/mathjax/tex-chtml.js").is_file()
+    assert (site_build.site / "assets/mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff").is_file()
+    assert (site_build.site / "assets/mathjax/input/tex/extensions/boldsymbol.js").is_file()
+
+
+def test_every_formula_renders(site_build):
+    """MathJax typesets every formula of every page without an error or an unresolved reference."""
+    assert site_build.returncode == 0
+    if shutil.which("node") is None:
+        pytest.fail("node is required to check the math (it is also needed to build the site)")
+    out = subprocess.run(
+        ["node", str(ROOT / "tests/site/mathcheck.cjs"), str(site_build.site)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    pages = json.loads(out.stdout)
+    problems = [
+        f"{p['file']}: errors={p['errors']} unresolved={p['unresolved']}"
+        for p in pages if p["errors"] or p["unresolved"]
+    ]
+    assert not problems, "\n".join(problems)
+    by_file = {p["file"]: p for p in pages}
+    for path in POSTS:
+        text = path.read_text(encoding="utf-8")
+        want = len(re.findall(r"\\begin\{(equation|align|gather|multline)\}", text))
+        if want:
+            got = by_file.get(f"{front_matter(path)['slug']}/index.html", {}).get("numbered", 0)
+            assert got >= 1, f"{path.name}: has numbered environments but MathJax numbered none"
+
+
+def test_labels_and_refs_match(site_build):
+    """Every \\eqref on a page points at a \\label on the same page; labels are unique."""
+    for path in POSTS:
+        html = site_build.page(front_matter(path)["slug"])
+        labels = re.findall(r"\\label\{([^}]+)\}", html)
+        refs = set(re.findall(r"\\(?:eq)?ref\{([^}]+)\}", html))
+        dup = {x for x in labels if labels.count(x) > 1}
+        assert not dup, f"{path.name}: duplicate labels {sorted(dup)}"
+        missing = refs - set(labels)
+        assert not missing, f"{path.name}: \\eqref to missing labels {sorted(missing)}"
+
+
+def test_category_and_archive_urls_are_ascii(site_build):
+    for page in _pages(site_build.site):
+        rel = str(page.relative_to(site_build.site))
+        assert rel.isascii(), f"non-ASCII URL path: {rel}"
+
+
+def test_readtime_counts_chinese(site_build):
+    """A long Chinese post must not claim '1 minute' (Material counts a CJK run as one word)."""
+    for path in POSTS:
+        chars = len(re.findall(r"[\u4e00-\u9fff]", path.read_text(encoding="utf-8")))
+        if chars > 2000:
+            html = site_build.page(front_matter(path)["slug"])
+            m = re.search(r"需要 (\d+) 分钟阅读时间|(\d+) 分钟", html)
+            assert m, f"{path.name}: no reading time shown"
+            minutes = int(m.group(1) or m.group(2))
+            assert minutes >= chars // 800, f"{path.name}: {chars} CJK characters but {minutes} min"
+
+
+def test_search_index_is_segmented(site_build):
+    index = json.loads((site_build.site / "search/search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    text = " ".join(d["text"] for d in index["docs"])
+    # jieba inserts zero-width spaces between Chinese words.
+    assert "\u200b" in text
