@@ -58,9 +58,10 @@ def static_key(spec: BlockSpec, environment: str) -> str:
 class ExecCache:
     """A folder of records plus an in-memory layer for ``mkdocs serve``."""
 
-    def __init__(self, folder: Path | str = DEFAULT_DIR, enabled: bool = True):
+    def __init__(self, folder: Path | str = DEFAULT_DIR, read: bool = True, write: bool = True):
         self.folder = Path(folder)
-        self.enabled = enabled
+        self.read = read  # consult stored records
+        self.write = write  # store new records
         self._memory: dict[str, Record] = {}
 
     def _path(self, key: str) -> Path:
@@ -68,7 +69,7 @@ class ExecCache:
 
     def get(self, key: str, module_hashes: dict[str, str]) -> Record | None:
         """The record for ``key`` if all of its modules still hash the same."""
-        if not self.enabled:
+        if not self.read:
             return None
         rec = self._memory.get(key)
         if rec is None:
@@ -83,9 +84,9 @@ class ExecCache:
         return rec
 
     def put(self, key: str, record: Record) -> None:
-        self._memory[key] = record
-        if not self.enabled:
+        if not self.write:
             return
+        self._memory[key] = record
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

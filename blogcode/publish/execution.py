@@ -48,6 +48,7 @@ MACHINERY = {
     "blogcode.publish.readtime",
     "blogcode.publish.slugs",
     "blogcode.publish.mathtext",
+    "blogcode.publish.feed",
 }
 
 

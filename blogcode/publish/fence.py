@@ -93,6 +93,7 @@ class BuildContext:
         self.events: list[BlockEvent] = []
         self.failures: list[BlockEvent] = []
         self._sources: dict[str, str] = {}
+        self.broken: dict[tuple[str, str], BlockSpec] = {}  # session -> its block that failed
 
     # -- markdown for outputs and sources ---------------------------------
     def convert(self, text: str) -> str:
@@ -139,11 +140,22 @@ class BuildContext:
         return got
 
     def _run(self, spec: BlockSpec, key: str) -> Outcome:
+        broken = self.broken.get((spec.page, spec.session)) if spec.session else None
+        if broken is not None:
+            # Replaying the failed block again would only repeat its traceback.
+            log.error("%s: not run, because block at line %d of session %r failed", spec.where, broken.line, spec.session)
+            return Outcome(
+                f'<div class="admonition failure bc-exec-error"><p class="admonition-title">'
+                f"未执行：同一会话中第 {broken.line} 行的代码块失败</p></div>",
+                "failed",
+            )
         notices.drain()
         try:
             stdout, session, seconds, replayed = self.executor.run(spec)
         except BlockError as err:
             notices.drain()
+            if spec.session:
+                self.broken[(spec.page, spec.session)] = err.spec
             log.error(
                 "Execution of a code block failed\n  page:  %s\n  block: line %d%s\n  error: %s: %s\n%s",
                 spec.page, spec.line,

@@ -5,9 +5,12 @@ the work is done by the modules beside it.
 
 Environment switches (for nox sessions and authors):
 
-* ``BLOGCODE_CACHE=off`` — neither read nor write the execution cache (tests,
-  "build ignoring the cache"); ``refresh`` — execute everything, then store.
+* ``BLOGCODE_CACHE=refresh`` — ignore stored results: execute every block (once),
+  then store the results (``nox -s tests``, "build ignoring the cache");
+  ``off`` — neither read nor write the cache; ``on`` (default) — use it.
 * ``BLOGCODE_EXECUTE=0`` — do not execute blocks at all (the speed floor).
+* ``BLOGCODE_CACHE_DIR``, ``BLOGCODE_REPORT`` — override the cache folder and
+  the report file (benchmarks and tests use private ones).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from . import fence, frontmatter, provenance
 from .blocks import front_matter_lines, scan
 from .cache import ExecCache
 from .citation import bibtex
+from .feed import atom
 from .execution import MACHINERY, Executor, scan_package
 from .mathtext import wrap_bare_refs
 from .readtime import readtime
@@ -106,14 +110,12 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         if mode not in ("on", "off", "refresh"):
             raise PluginError(f"BLOGCODE_CACHE must be on, off or refresh, not {mode!r}")
         execute = os.environ.get("BLOGCODE_EXECUTE", "1").lower() not in ("0", "off", "no", "false")
-        cache_dir = Path(self.config.cache_dir)
+        cache_dir = Path(os.environ.get("BLOGCODE_CACHE_DIR") or self.config.cache_dir)
         cache_dir = cache_dir if cache_dir.is_absolute() else root / cache_dir
         cache = _CACHES.setdefault(str(cache_dir), ExecCache(cache_dir))
-        cache.enabled = mode == "on"
-        if mode == "refresh":
-            cache.clear()
-            cache.enabled = True
-        if mode == "off":
+        cache.read = mode == "on"
+        cache.write = mode != "off"
+        if mode != "on":
             _EXECUTOR.reset()
 
         graph = scan_package(_package_root())
@@ -230,6 +232,7 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         return context
 
     def on_post_build(self, config):
+        self._write_feed(config)
         ctx = fence.CONTEXT
         if ctx is None:
             return
@@ -242,6 +245,19 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
                 "%d code block(s) failed: %s", len(ctx.failures),
                 ", ".join(f"{e.page}:{e.line}" for e in ctx.failures),
             )
+
+    def _write_feed(self, config) -> None:
+        base = (config.site_url or "/").rstrip("/") + "/"
+        entries = []
+        for meta in self.posts.values():
+            page = self.post_pages.get(meta.slug)
+            if page is None:
+                continue
+            summary = (page.content or "").split("<!-- more -->", 1)[0]
+            entries.append((meta, base + page.url, summary))
+        xml = atom(entries, title=config.site_name, site_url=base,
+                   author=config.site_author or config.site_name, subtitle=config.site_description or "")
+        Path(config.site_dir, "feed.xml").write_text(xml, encoding="utf-8")
 
     def on_shutdown(self):
         fence.CONTEXT = None

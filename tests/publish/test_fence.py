@@ -152,3 +152,11 @@ def test_cache_clear_command(tmp_path, capsys):
     assert main(["clear", str(tmp_path)]) == 0
     assert "removed 1" in capsys.readouterr().out
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_later_blocks_of_a_failed_session_are_not_rerun(tmp_path, caplog):
+    with caplog.at_level(logging.ERROR, logger="mkdocs.plugins.blogcode"):
+        outs, specs = _run_page(_ctx(tmp_path), _page("x = 1", "1 / 0", "print(x)"))
+    assert [o.status for o in outs] == ["executed", "failed", "failed"]
+    assert caplog.text.count("Execution of a code block failed") == 1
+    assert f"block at line {specs[1].line} of session 's' failed" in caplog.text

@@ -185,3 +185,81 @@ def test_search_index_is_segmented(site_build):
     text = " ".join(d["text"] for d in index["docs"])
     # jieba inserts zero-width spaces between Chinese words.
     assert "\u200b" in text
+
+
+def test_feed_lists_every_post(site_build):
+    import xml.etree.ElementTree as ET
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = ET.parse(site_build.site / "feed.xml").getroot()
+    entries = root.findall("a:entry", ns)
+    got = {e.find("a:link", ns).get("href").rstrip("/").rsplit("/", 1)[-1]: e for e in entries}
+    assert set(got) == set(SLUGS)
+    for path in POSTS:
+        meta = front_matter(path)
+        entry = got[meta["slug"]]
+        assert entry.find("a:title", ns).text == meta["title"]
+        assert entry.find("a:published", ns).text.startswith(str(meta["date"]))
+    home = (site_build.site / "index.html").read_text(encoding="utf-8")
+    assert 'type="application/atom+xml"' in home and "feed.xml" in home
+
+
+def test_sitemap_and_404(site_build):
+    assert (site_build.site / "404.html").is_file()
+    sitemap = (site_build.site / "sitemap.xml").read_text(encoding="utf-8")
+    for slug in SLUGS:
+        assert f"/{slug}/</loc>" in sitemap
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name"):
+            if a.get(key):
+                self.ids.add(a[key])
+        if tag == "a" and a.get("href") is not None:
+            self.links.append(a["href"])
+        elif tag in ("link", "script", "img") and (a.get("href") or a.get("src")):
+            if tag != "link" or a.get("rel") not in ("canonical",):
+                self.links.append(a.get("href") or a.get("src"))
+
+
+def test_internal_links_and_anchors_resolve(site_build):
+    """Every internal link on the site points at a file that exists, and at an id on it."""
+    from urllib.parse import unquote, urljoin
+
+    site = site_build.site
+    parsed: dict[Path, _Links] = {}
+
+    def parse(path: Path) -> _Links:
+        if path not in parsed:
+            p = _Links()
+            p.feed(path.read_text(encoding="utf-8"))
+            parsed[path] = p
+        return parsed[path]
+
+    broken, checked = [], 0
+    for page in _pages(site):
+        base = "/" + str(page.relative_to(site)).replace("\\", "/")
+        for href in parse(page).links:
+            u = urlparse(href)
+            if u.scheme or u.netloc or href.startswith(("mailto:", "javascript:")):
+                continue
+            target_url = urlparse(urljoin(base, href))
+            target = site / unquote(target_url.path).lstrip("/")
+            if target_url.path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            checked += 1
+            if not target.exists():
+                broken.append(f"{base}: {href} -> missing {target.relative_to(site)}")
+                continue
+            frag = unquote(target_url.fragment)
+            if frag and target.suffix == ".html" and frag not in parse(target).ids:
+                broken.append(f"{base}: {href} -> no id {frag!r}")
+    assert checked > 0
+    assert not broken, f"{len(broken)} broken of {checked} links:\n" + "\n".join(broken[:40])

@@ -2,7 +2,11 @@
 // assets/mathjax/ (copied from the npm package at build time); extensions such
 // as boldsymbol are autoloaded from there too.
 window.MathJax = {
+  // Load the extensions the posts use up front instead of autoloading them on
+  // first use (an autoload re-typesets the page, which shows a flash of raw TeX).
+  loader: { load: ["[tex]/boldsymbol", "[tex]/cancel", "[tex]/color"] },
   tex: {
+    packages: { "[+]": ["boldsymbol", "cancel", "color"] },
     inlineMath: [["\\(", "\\)"]],
     displayMath: [["\\[", "\\]"]],
     processEscapes: true,
