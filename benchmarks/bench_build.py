@@ -109,8 +109,8 @@ def main() -> None:
         serve_s, serve_exec = serve_rebuild(tmp, post)
     floor = next(r["seconds"] for r in rows if r["name"] == "no-exec")
     print(f"\nbench_build on {os.cpu_count()} cores, {rows[0]['blocks']} blocks in {len(posts)} posts\n")
-    print(f"| scenario | wall time (s) | × no-exec | blocks executed |")
-    print(f"|---|---:|---:|---:|")
+    print("| scenario | wall time (s) | × no-exec | blocks executed |")
+    print("|---|---:|---:|---:|")
     for r in rows:
         print(f"| {r['name']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | {r['executed']} |")
     print(f"| serve rebuild after prose edit (in-process) | {serve_s:.2f} | | {serve_exec} |")

@@ -33,8 +33,8 @@ from . import fence, frontmatter, provenance
 from .blocks import front_matter_lines, scan
 from .cache import ExecCache
 from .citation import bibtex
-from .feed import atom
 from .execution import MACHINERY, Executor, scan_package
+from .feed import atom
 from .mathtext import wrap_bare_refs
 from .readtime import readtime
 from .report import build_report, summary_lines, write_report
