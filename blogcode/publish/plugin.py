@@ -82,6 +82,19 @@ def _purge_changed_modules(graph) -> int:
     return len(changed)
 
 
+def _stable_repr(obj) -> str:
+    """A repr that is the same in every process (no memory addresses): for cache keys."""
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{_stable_repr(k)}:{_stable_repr(v)}" for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(_stable_repr(v) for v in obj) + "]"
+    if isinstance(obj, (str, int, float, bool, type(None))):
+        return repr(obj)
+    if callable(obj):
+        return f"<{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}>"
+    return f"<{type(obj).__module__}.{type(obj).__qualname__}>"
+
+
 class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
     supports_multiple_instances = False
 
@@ -128,7 +141,7 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         def markdown_factory():
             return Markdown(extensions=extensions, extension_configs=configs)
 
-        md_fingerprint = repr(sorted((k, repr(v)) for k, v in configs.items())) + repr(extensions)
+        md_fingerprint = _stable_repr([extensions, configs])
         fence.CONTEXT = fence.BuildContext(
             cache=cache,
             executor=_EXECUTOR,

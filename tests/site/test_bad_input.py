@@ -77,3 +77,17 @@ def test_listing_pages_do_not_execute(tmp_path):
     assert b.returncode == 0, b.log[-3000:]
     assert marker.read_text() == "x"
     assert b.report["counts"] == {"executed": 1}
+
+
+def test_second_build_executes_nothing_and_prose_edit_reuses_results(tmp_path):
+    """The cache works across processes: a rebuild, and a rebuild after a prose edit, execute nothing."""
+    body = '```python exec="on" session="s"\nx = 2\n```\n\n```python exec="on" session="s"\nprint(x * 21)\n```\n'
+    project = make_project(tmp_path, {"c.md": post(body)})
+    first = run_build(project, tmp_path / "site", cache="on")
+    assert first.returncode == 0 and first.report["counts"] == {"executed": 2}, first.log[-2000:]
+    second = run_build(project, tmp_path / "site", cache="on")
+    assert second.report["counts"] == {"cached": 2}
+    (project / "docs/posts/c.md").write_text(post("新加的一段话。\n\n" + body), encoding="utf-8")
+    third = run_build(project, tmp_path / "site", cache="on")
+    assert third.report["counts"] == {"cached": 2}
+    assert "42" in third.page("test-post")
