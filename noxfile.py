@@ -117,7 +117,7 @@ def gpu(session: nox.Session) -> None:
     """Kernel tests on a real CUDA device (uses the machine's own torch and triton)."""
     session.install("pytest", "hypothesis", "numpy")
     session.install("--no-deps", "-e", ".")
-    session.run("pytest", "-q", "tests/ssm/test_selective_scan.py", "tests/rwkv", env={"BLOGCODE_DEVICE": "cuda"})
+    session.run("pytest", "-q", "-x", "tests/ssm/test_selective_scan.py", "tests/rwkv", env={"BLOGCODE_DEVICE": "cuda"})
 
 
 @nox.session(python=PYTHON, venv_params=["--system-site-packages"])
@@ -125,4 +125,10 @@ def bench_kernels(session: nox.Session) -> None:
     """GPU kernel benchmark: writes docs/results/kernels.json (needs CUDA)."""
     session.install("numpy")
     session.install("--no-deps", "-e", ".")
+    # Optional baselines (pure-Python wheels); the table says which ones were not installed.
+    for baseline in ("fla-core", "mambapy"):
+        try:
+            session.install("--no-deps", baseline, silent=True)
+        except nox.command.CommandFailed:
+            session.warn(f"{baseline} could not be installed; its column will say so")
     session.run("python", "benchmarks/bench_kernels.py", *session.posargs, env={"BLOGCODE_DEVICE": "cuda"})

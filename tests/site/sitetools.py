@@ -34,7 +34,7 @@ def front_matter(path: Path) -> dict:
 
 
 def run_build(project: Path, site: Path, *, cache: str = "off", extra_env: dict | None = None, timeout: int = 1800) -> Build:
-    report = site.parent / f"{site.name}-report.json"
+    report = site.parent / ".cache" / f"{site.name}-report.json"
     env = {
         **os.environ,
         "NO_MKDOCS_2_WARNING": "1",
@@ -57,7 +57,7 @@ def make_project(tmp: Path, posts: dict[str, str], *, cache_dir: Path | None = N
     docs = tmp / "docs"
     (docs / "posts").mkdir(parents=True)
     shutil.copytree(ROOT / "docs" / "assets", docs / "assets")
-    for name in ("index.md", "about.md"):
+    for name in ("index.md", "about.md", "tags.md"):
         shutil.copy(ROOT / "docs" / name, docs / name)
     for name, text in posts.items():
         (docs / "posts" / name).write_text(text, encoding="utf-8")

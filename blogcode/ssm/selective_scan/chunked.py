@@ -1,0 +1,112 @@
+"""CPU fallback for the selective scan: segments of the sequence, each solved in closed form.
+
+Inside a segment of ``T`` steps starting from state ``h_0`` (per batch element, channel ``d`` and
+state index ``n``), write ``S_t = A[d, n] * sum_{s<=t} delta_s`` (``A`` does not depend on time, so
+one cumulative sum over ``[batch, D, T]`` serves every ``n``) and ``x_s = delta_s B_s u_s``. Then
+
+    h_t = exp(S_t) * (h_0 + sum_{s<=t} exp(-S_s) * x_s)
+
+so a segment costs one ``exp``, one cumulative sum and a few products over a ``[batch, D, N, T]``
+tile (time innermost, so every broadcast is contiguous) -- the full ``[batch, D, N, L]`` tensor is
+never formed.  ``exp(-S_s)`` would overflow when the decay inside a segment is large, so a segment
+ends before ``max |S|`` passes a dtype-dependent limit (one exact step is taken when even a single
+step passes it): the result is finite whenever the recurrence is.  Rounding: the cumulative sum's
+error is relative to ``sum_s exp(S_t - S_s) |x_s|``, the same bound as the step-by-step loop.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .naive import compute_dtype, prepare_delta
+
+__all__ = ["selective_scan_chunked"]
+
+#: Largest |S| allowed inside a segment, per compute dtype: exp(60) ~ 1e26 leaves float32 room
+#: for |x| up to ~1e12; exp(600) ~ 1e260 leaves float64 room for |x| up to ~1e48.
+#: The tiles are computed in float64 whatever the input dtype: with float32's limit the
+#: segments would be a few steps long for Mamba-like decays, which costs more than float64.
+_WORK_F64 = True
+#: Default tile size in numbers (256 KiB of float64: fits a core's L2 cache).
+TILE_ELEMENTS = 32768
+_S_LIMIT = {torch.float32: 60.0, torch.float64: 600.0}
+
+
+def selective_scan_chunked(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor | None = None,
+    z: torch.Tensor | None = None,
+    delta_bias: torch.Tensor | None = None,
+    delta_softplus: bool = False,
+    return_last_state: bool = False,
+    chunk_size: int | None = None,
+):
+    """Same contract as :func:`~blogcode.ssm.selective_scan.naive.selective_scan_naive`.
+
+    ``chunk_size`` [int] is the most steps solved at once; extra memory is
+    O(batch * D * N * chunk_size) on top of the O(batch * D * L) inputs and output.  The default
+    keeps a tile near ``TILE_ELEMENTS`` numbers (cache-sized), between 16 and 512 steps.
+
+    Example::
+
+        >>> import torch
+        >>> u = torch.ones(1, 1, 3); A = -torch.ones(1, 1); Bm = torch.ones(1, 1)
+        >>> y = selective_scan_chunked(u, u, A, Bm, Bm)
+        >>> [round(x, 4) for x in y[0, 0].tolist()]
+        [1.0, 1.3679, 1.5032]
+    """
+    if chunk_size is None:
+        per_step = u.shape[0] * u.shape[1] * A.shape[1]
+        chunk_size = max(16, min(512, TILE_ELEMENTS // max(per_step, 1)))
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
+    out_dtype = u.dtype
+    work = torch.float64 if _WORK_F64 else cdt
+    u, delta, A, B, C = (t.to(work) for t in (u, delta, A, B, C))
+    delta = prepare_delta(delta, None if delta_bias is None else delta_bias.to(work), delta_softplus)
+    batch, dim, length = u.shape
+    limit = _S_LIMIT[work]
+    a_col = A[None, :, :, None]  # (1, D, N, 1)
+    a_absmax = A.abs().amax(dim=1)  # (D,): bounds |S| over n
+    dtu = delta * u  # (batch, D, L)
+    # Views with time innermost: (batch, 1, N, L) for input-dependent B/C, (1, D, N, 1) if fixed.
+    b_all = B[:, None] if B.dim() == 3 else B[None, :, :, None]
+    c_all = C[:, None] if C.dim() == 3 else C[None, :, :, None]
+    b_var, c_var = B.dim() == 3, C.dim() == 3
+    h = u.new_zeros(batch, dim, A.shape[1])
+    y = u.new_empty(batch, dim, length)
+    pos, window = 0, chunk_size
+    while pos < length:
+        end = min(length, pos + window)
+        cum_dt = torch.cumsum(delta[:, :, pos:end], dim=-1)  # (batch, D, T)
+        s_max = (cum_dt.abs() * a_absmax[:, None]).amax(dim=(0, 1))  # (T,): max |S_t|
+        bad = ~(s_max <= limit)  # NaN/inf count as bad
+        steps = int(bad.int().argmax()) if bool(bad.any()) else end - pos
+        b_t = b_all[..., pos : pos + max(steps, 1)] if b_var else b_all
+        c_t = c_all[..., pos : pos + max(steps, 1)] if c_var else c_all
+        if steps == 0:  # one exact step: the decay of this single step is already huge
+            dt = delta[:, :, pos, None, None]  # (batch, D, 1, 1)
+            hs = torch.exp(dt * a_col) * h[..., None] + dtu[:, :, None, pos : pos + 1] * b_t
+            steps = 1
+        else:
+            growth = torch.exp(a_col * cum_dt[:, :, None, :steps])  # exp(S_t): (batch, D, N, T)
+            hs = dtu[:, :, None, pos : pos + steps] * b_t  # x_s = delta_s B_s u_s
+            hs.div_(growth)  # exp(-S_s) x_s
+            hs[..., 0] += h  # fold h_0 into the first term of the sum
+            hs.cumsum_(dim=-1).mul_(growth)  # h_t
+        y[:, :, pos : pos + steps] = (hs * c_t).sum(dim=2)  # y_t = sum_n C_t[n] h_t[n]
+        h = hs[..., -1]
+        pos += steps
+        window = max(1, min(chunk_size, 2 * steps))  # follow the segment length (bounded waste)
+    if D is not None:
+        y = y + D.to(work)[:, None] * u
+    if z is not None:
+        y = y * F.silu(z.to(work))
+    y = y.to(out_dtype)
+    return (y, h.to(cdt)) if return_last_state else y
