@@ -6,8 +6,9 @@ Lookup is in two parts, like a build system's dependency file:
   options, the code and options of the earlier blocks of its session, the
   library versions, the device kind and the Markdown configuration;
 * the stored **record** lists the ``blogcode`` modules the session imported when
-  it ran, with their content hashes.  A record is a hit only if every one of
-  those modules still has the same hash.
+  it ran, and the data files its blocks declared (``blogcode.publish.deps``),
+  with their content hashes.  A record is a hit only if every one of them still
+  has the same hash.
 
 So editing prose changes no key; editing ``blogcode/x/y.py`` invalidates only the
 records of sessions that imported it.  Records are JSON files written
@@ -28,10 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .blocks import BlockSpec
+from .deps import file_digest
 from .execution import block_digest
 
 #: Bump when the format of records or of the rendered HTML changes.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 DEFAULT_DIR = Path(".cache") / "blogcode-exec"
 
 
@@ -41,6 +43,7 @@ class Record:
     modules: dict[str, str]  # blogcode module -> content hash, as imported by the session
     seconds: float
     notices: list[tuple[str, str]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # data files read -> content hash
 
 
 def static_key(spec: BlockSpec, environment: str) -> str:
@@ -80,6 +83,8 @@ class ExecCache:
                 return None
             self._memory[key] = rec
         if any(module_hashes.get(m) != h for m, h in rec.modules.items()):
+            return None
+        if any(file_digest(f) != h for f, h in rec.files.items()):
             return None
         return rec
 

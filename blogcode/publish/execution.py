@@ -49,6 +49,7 @@ MACHINERY = {
     "blogcode.publish.slugs",
     "blogcode.publish.mathtext",
     "blogcode.publish.feed",
+    "blogcode.publish.deps",
 }
 
 
@@ -151,6 +152,7 @@ class Session:
     namespace: dict
     history: list[str] = field(default_factory=list)  # digests of the blocks run, in order
     imported: set[str] = field(default_factory=set)  # blogcode names the session imported
+    files: dict[str, str] = field(default_factory=dict)  # data files its blocks declared
 
 
 def block_digest(spec: BlockSpec) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 
 from pymdownx.superfences import SuperFencesException
 
-from . import notices
+from . import deps, notices
 from .blocks import BLOCK_ATTR, TRUE, BlockSpec
 from .cache import ExecCache, Record, static_key
 from .execution import BlockError, Executor, ModuleInfo, closure
@@ -150,6 +150,7 @@ class BuildContext:
                 "failed",
             )
         notices.drain()
+        deps.drain()
         try:
             stdout, session, seconds, replayed = self.executor.run(spec)
         except BlockError as err:
@@ -172,9 +173,10 @@ class BuildContext:
             )
             return Outcome(body, "failed", 0.0)
         found = [(n.kind, n.message) for n in notices.drain()]
+        session.files.update(deps.drain())
         html = self._render_output(stdout, spec)
         modules = {m: self.module_hashes[m] for m in sorted(closure(session.imported, self.graph))}
-        self.cache.put(key, Record(html, modules, seconds, found))
+        self.cache.put(key, Record(html, modules, seconds, found, dict(session.files)))
         return Outcome(html, "executed", seconds, replayed, found)
 
     def _render_output(self, stdout: str, spec: BlockSpec) -> str:

@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .deps import depends_on
+
 __all__ = ["KERNEL_SOURCES", "REPO_ROOT", "DEFAULT_RESULTS", "kernel_source_hash", "load_results",
            "is_stale", "render_kernels"]
 
@@ -47,6 +49,7 @@ def kernel_source_hash(root: Path | str = REPO_ROOT, files=KERNEL_SOURCES) -> st
     h = hashlib.sha256()
     for rel in files:
         path = root / rel
+        depends_on(path)
         h.update(rel.encode() + b"\0")
         h.update(path.read_bytes() if path.is_file() else b"<missing>")
         h.update(b"\0")
@@ -59,6 +62,7 @@ def load_results(path: Path | str = DEFAULT_RESULTS) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"results file {path} does not exist; run the GPU benchmark "
                                 "(nox -s bench_kernels) or commit a 'not measured' file")
+    depends_on(path)  # a rebuild re-renders the post when the file changes
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object")

@@ -160,3 +160,15 @@ def test_later_blocks_of_a_failed_session_are_not_rerun(tmp_path, caplog):
     assert [o.status for o in outs] == ["executed", "failed", "failed"]
     assert caplog.text.count("Execution of a code block failed") == 1
     assert f"block at line {specs[1].line} of session 's' failed" in caplog.text
+
+
+def test_declared_data_file_invalidates_the_block(tmp_path):
+    data = tmp_path / "results.json"
+    data.write_text('{"ms": 1}')
+    text = _page(f"from blogcode.publish.deps import depends_on\ndepends_on({str(data)!r})\nprint(open({str(data)!r}).read())")
+    first, _ = _run_page(_ctx(tmp_path / "c"), text)
+    again, _ = _run_page(_ctx(tmp_path / "c"), text)
+    assert [first[0].status, again[0].status] == ["executed", "cached"]
+    data.write_text('{"ms": 2}')
+    third, _ = _run_page(_ctx(tmp_path / "c"), text)
+    assert third[0].status == "executed" and "2" in third[0].html
