@@ -108,6 +108,10 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
     def on_config(self, config):
         self.t0 = time.perf_counter()
         root = Path(config.config_file_path).parent
+        # Dates MkDocs writes (sitemap lastmod, page update dates, the gzip header) come
+        # from SOURCE_DATE_EPOCH: pin it to the commit so a commit always builds the same site.
+        if "SOURCE_DATE_EPOCH" not in os.environ and provenance.commit_epoch() is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = str(provenance.commit_epoch())
         mj = Path(self.config.mathjax_dir)
         self.mathjax_dir = mj if mj.is_absolute() else root / mj
         if not (self.mathjax_dir / MATHJAX_FILES[0]).is_file():

@@ -65,17 +65,26 @@ def device_label() -> str:
 
 
 @functools.lru_cache(maxsize=1)
+def commit_epoch() -> int | None:
+    """Unix time of the checked-out commit, or None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True, text=True, timeout=10)
+        if out.returncode == 0 and out.stdout.strip():
+            return int(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass
+    return None
+
+
+@functools.lru_cache(maxsize=1)
 def build_date() -> _dt.date:
     """``SOURCE_DATE_EPOCH``, else the date of the checked-out commit, else today."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).date()
-    try:
-        out = subprocess.run(["git", "log", "-1", "--format=%cI"], capture_output=True, text=True, timeout=10)
-        if out.returncode == 0 and out.stdout.strip():
-            return _dt.datetime.fromisoformat(out.stdout.strip()).date()
-    except (OSError, subprocess.SubprocessError, ValueError):
-        pass
+    epoch = commit_epoch()
+    if epoch is not None:
+        return _dt.datetime.fromtimestamp(epoch, _dt.UTC).date()
     return _dt.date.today()
 
 
