@@ -1,0 +1,297 @@
+"""A pure-PyTorch Mamba block with the structure of ``mamba_ssm/modules/mamba_simple.py``.
+
+Glossary (each name means one thing; the paper's symbol in brackets):
+
+* ``batch`` -- batch size (never written ``B``);
+* ``L`` -- sequence length; ``d_model`` -- width of the residual stream;
+* ``d_inner`` -- channels inside the block, ``expand * d_model`` (the paper's :math:`D`
+  in :math:`(B, L, D)`; here ``D`` is *only* the skip parameter);
+* ``N`` -- state size per channel, ``d_state`` (:math:`N`);
+* ``R`` -- rank of the step-size projection, ``dt_rank = ceil(d_model / 16)``;
+* ``d_conv`` -- width of the depthwise causal convolution;
+* ``delta`` -- step size :math:`\\Delta`; ``A`` -- diagonal state matrix, ``-exp(A_log)``
+  [d_inner, N]; ``B``, ``C`` -- input-dependent SSM vectors [batch, N, L]; ``D`` -- skip [d_inner];
+  ``z`` -- the gate branch.
+
+Data flow of :meth:`MambaBlock.forward` (the "slow path" of the original, which the fused CUDA
+path computes in fewer kernels)::
+
+    x [batch, L, d_model] --in_proj--> (u, z)          each [batch, d_inner, L]
+    u --causal depthwise conv1d, SiLU--> u             [batch, d_inner, L]
+    u --x_proj--> (dt [R], B [N], C [N]) per token
+    dt --dt_proj (weight only)--> delta                [batch, d_inner, L]
+    y = selective_scan(u, delta, A, B, C, D, z, delta_bias=dt_proj.bias, delta_softplus=True)
+    y --out_proj--> out                                [batch, L, d_model]
+
+:meth:`MambaBlock.step` does the same for one token with a rolling convolution window
+``conv_state`` [batch, d_inner, d_conv] and the SSM state ``ssm_state`` [batch, d_inner, N].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from blogcode.ssm.selective_scan import BACKENDS, selective_scan
+
+__all__ = ["MambaBlock", "param_count", "param_breakdown", "resolve_dims"]
+
+
+def resolve_dims(d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
+                 dt_rank: int | str = "auto") -> dict[str, int]:
+    """Validate the hyper-parameters and return ``d_inner`` and ``dt_rank`` with the others.
+
+    Example::
+
+        >>> resolve_dims(16)["d_inner"], resolve_dims(16)["dt_rank"]
+        (32, 1)
+    """
+    for name, v in (("d_model", d_model), ("d_state", d_state), ("d_conv", d_conv)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    if isinstance(expand, bool) or not isinstance(expand, (int, float)) or expand <= 0:
+        raise ValueError(f"expand must be a positive number, got {expand!r}")
+    d_inner = expand * d_model
+    if d_inner != int(d_inner):
+        raise ValueError(f"expand * d_model must be an integer, got {expand} * {d_model}")
+    if dt_rank == "auto":
+        dt_rank = math.ceil(d_model / 16)
+    if isinstance(dt_rank, bool) or not isinstance(dt_rank, int) or dt_rank < 1:
+        raise ValueError(f"dt_rank must be 'auto' or a positive int, got {dt_rank!r}")
+    return dict(d_model=d_model, d_state=d_state, d_conv=d_conv, d_inner=int(d_inner),
+                dt_rank=dt_rank)
+
+
+def param_breakdown(d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
+                    dt_rank: int | str = "auto", bias: bool = False,
+                    conv_bias: bool = True) -> dict[str, int]:
+    """Parameters of each sub-module of the block, in closed form (same defaults as the original).
+
+    ``in_proj`` 2 d_inner d_model, ``conv1d`` d_inner (d_conv + 1), ``x_proj`` d_inner (R + 2N),
+    ``dt_proj`` d_inner (R + 1), ``A_log`` d_inner N, ``D`` d_inner, ``out_proj`` d_inner d_model
+    (plus the biases of the two projections when ``bias``).
+
+    Example::
+
+        >>> param_breakdown(16)["x_proj"]      # d_inner * (dt_rank + 2 * d_state) = 32 * 33
+        1056
+    """
+    dims = resolve_dims(d_model, d_state, d_conv, expand, dt_rank)
+    di, r, n = dims["d_inner"], dims["dt_rank"], d_state
+    return {
+        "in_proj": 2 * di * d_model + (2 * di if bias else 0),
+        "conv1d": di * d_conv + (di if conv_bias else 0),
+        "x_proj": di * (r + 2 * n),
+        "dt_proj": di * r + di,
+        "A_log": di * n,
+        "D": di,
+        "out_proj": di * d_model + (d_model if bias else 0),
+    }
+
+
+def param_count(d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
+                dt_rank: int | str = "auto", bias: bool = False, conv_bias: bool = True) -> int:
+    """Exact number of parameters of :class:`MambaBlock` (and of the original ``Mamba``).
+
+    With the defaults this is ``3 expand d_model^2 + d_inner (d_conv + 2 R + 3 N + 3)``: the
+    README's "roughly 3 * expand * d_model^2" is the first term.
+
+    Example::
+
+        >>> param_count(16), 3 * 2 * 16 ** 2
+        (3360, 1536)
+    """
+    return sum(param_breakdown(d_model, d_state, d_conv, expand, dt_rank, bias,
+                               conv_bias).values())
+
+
+def _check_x(x, d_model: int, what: str, dims: tuple[int, ...]) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{what} must be a floating tensor, got {x.dtype}")
+    if x.dim() not in dims:
+        shapes = {3: "[batch, L, d_model]", 2: "[batch, d_model]"}
+        want = " or ".join(shapes.get(d, "[batch, 1, d_model]") for d in dims)
+        raise ValueError(f"{what} must have shape {want}, got {tuple(x.shape)}")
+    if x.shape[-1] != d_model:
+        raise ValueError(f"{what} has last dimension {x.shape[-1]}, expected d_model={d_model}")
+
+
+class MambaBlock(nn.Module):
+    """The Mamba mixer (``Mamba`` in ``mamba_simple.py``), readable PyTorch, CPU friendly.
+
+    Args:
+        d_model: width of the input/output [int].
+        d_state: ``N``, state size per channel (16).
+        d_conv: width of the causal depthwise convolution (4).
+        expand: ``d_inner = expand * d_model`` (2).
+        dt_rank: rank ``R`` of the step-size projection; ``"auto"`` is ``ceil(d_model / 16)``.
+        dt_min, dt_max: the initial step sizes ``softplus(dt_proj.bias)`` are log-uniform in
+            ``[dt_min, dt_max]`` (1e-3, 1e-1), floored at ``dt_init_floor`` (1e-4).
+        dt_scale: scale of the uniform init of ``dt_proj.weight``, ``+-dt_scale / sqrt(R)``.
+        bias: biases on ``in_proj``/``out_proj`` (False, as the original); ``conv_bias`` (True).
+        backend: default selective-scan backend (``"auto"``, ``"naive"``, ``"cpu"``, ``"triton"``).
+        seed: seed of the ``torch.Generator`` that draws every initial weight (the global RNG
+            is left untouched).
+        dtype: parameter dtype (float32; use float64 for exactness checks).
+
+    Shapes: ``forward`` maps [batch, L, d_model] to [batch, L, d_model]; ``step`` maps one token
+    [batch, d_model] (or [batch, 1, d_model]) to the same shape.
+
+    Example::
+
+        >>> import torch
+        >>> block = MambaBlock(d_model=16, d_state=16, d_conv=4, expand=2, seed=0)
+        >>> x = torch.randn(2, 64, 16, generator=torch.Generator().manual_seed(0))
+        >>> block(x).shape
+        torch.Size([2, 64, 16])
+        >>> sum(p.numel() for p in block.parameters()) == param_count(16)
+        True
+    """
+
+    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
+                 dt_rank: int | str = "auto", dt_min: float = 1e-3, dt_max: float = 1e-1,
+                 dt_init_floor: float = 1e-4, dt_scale: float = 1.0, bias: bool = False,
+                 conv_bias: bool = True, backend: str = "auto", seed: int = 0,
+                 dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        dims = resolve_dims(d_model, d_state, d_conv, expand, dt_rank)
+        if not 0 < dt_min <= dt_max:
+            raise ValueError(f"need 0 < dt_min <= dt_max, got {dt_min}, {dt_max}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.d_model, self.d_state, self.d_conv = d_model, d_state, d_conv
+        self.expand, self.d_inner, self.dt_rank = expand, dims["d_inner"], dims["dt_rank"]
+        self.backend = backend
+        di, r, n = self.d_inner, self.dt_rank, d_state
+        kw = dict(dtype=dtype)
+        # skip_init: build the layers without drawing from the global RNG; we fill them below.
+        self.in_proj = nn.utils.skip_init(nn.Linear, d_model, 2 * di, bias=bias, **kw)
+        self.conv1d = nn.utils.skip_init(nn.Conv1d, di, di, kernel_size=d_conv, groups=di,
+                                         padding=d_conv - 1, bias=conv_bias, **kw)
+        self.x_proj = nn.utils.skip_init(nn.Linear, di, r + 2 * n, bias=False, **kw)
+        self.dt_proj = nn.utils.skip_init(nn.Linear, r, di, bias=True, **kw)
+        self.out_proj = nn.utils.skip_init(nn.Linear, di, d_model, bias=bias, **kw)
+        # S4D-real: A_n = -(n + 1) in every channel, stored as log so that A stays negative.
+        a = torch.arange(1, n + 1, dtype=dtype).repeat(di, 1)  # (d_inner, N)
+        self.A_log = nn.Parameter(torch.log(a))
+        self.D = nn.Parameter(torch.ones(di, dtype=dtype))
+        self._init_weights(seed, dt_min, dt_max, dt_init_floor, dt_scale)
+
+    @torch.no_grad()
+    def _init_weights(self, seed, dt_min, dt_max, dt_init_floor, dt_scale) -> None:
+        g = torch.Generator().manual_seed(seed)
+
+        def uniform_(p: torch.Tensor, bound: float) -> None:
+            p.copy_((torch.rand(p.shape, generator=g, dtype=torch.float64) * 2 - 1) * bound)
+
+        # PyTorch's default for Linear/Conv1d: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        for layer, fan_in in ((self.in_proj, self.d_model), (self.x_proj, self.d_inner),
+                              (self.out_proj, self.d_inner), (self.conv1d, self.d_conv)):
+            uniform_(layer.weight, fan_in ** -0.5)
+            if layer.bias is not None:
+                uniform_(layer.bias, fan_in ** -0.5)
+        uniform_(self.dt_proj.weight, dt_scale * self.dt_rank ** -0.5)
+        # Step sizes log-uniform in [dt_min, dt_max]; the bias is their inverse softplus,
+        # softplus^{-1}(y) = y + log(1 - exp(-y)), so that softplus(bias) = dt at initialisation.
+        log_dt = torch.rand(self.d_inner, generator=g, dtype=torch.float64)
+        dt = torch.exp(log_dt * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        dt = dt.clamp(min=dt_init_floor)
+        self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
+
+    @property
+    def A(self) -> torch.Tensor:
+        """The state matrix's diagonal, ``-exp(A_log)`` [d_inner, N]."""
+        return -torch.exp(self.A_log)
+
+    def ssm_inputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Everything the selective scan receives for ``x`` [batch, L, d_model].
+
+        Returns ``u`` (after conv and SiLU), ``delta`` (``dt_proj`` without its bias: the bias
+        and the softplus are applied inside the scan), ``z`` -- each [batch, d_inner, L] --
+        ``B``, ``C`` [batch, N, L], and ``x_raw`` [batch, d_inner, L] (the conv's input, from which
+        the decoding cache is filled).
+        """
+        _check_x(x, self.d_model, "x", (3,))
+        length = x.shape[1]
+        xz = self.in_proj(x).transpose(1, 2)  # (batch, 2 d_inner, L)
+        x_raw, z = xz.chunk(2, dim=1)  # (batch, d_inner, L) each
+        # padding d_conv - 1 on both sides; keeping the first L outputs makes the conv causal
+        u = F.silu(self.conv1d(x_raw)[..., :length])
+        x_dbl = self.x_proj(u.transpose(1, 2))  # (batch, L, R + 2N)
+        dt, B, C = torch.split(x_dbl, [self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = F.linear(dt, self.dt_proj.weight).transpose(1, 2)  # (batch, d_inner, L)
+        return dict(u=u, delta=delta, z=z, B=B.transpose(1, 2).contiguous(),
+                    C=C.transpose(1, 2).contiguous(), x_raw=x_raw)
+
+    def step_sizes(self, x: torch.Tensor) -> torch.Tensor:
+        """The step sizes the scan uses, ``softplus(delta + dt_proj.bias)`` [batch, d_inner, L]."""
+        return F.softplus(self.ssm_inputs(x)["delta"] + self.dt_proj.bias[:, None])
+
+    def forward(self, x: torch.Tensor, backend: str | None = None, return_state: bool = False):
+        """Output [batch, L, d_model] for ``x`` [batch, L, d_model].
+
+        ``backend`` overrides the block's default scan backend.  With ``return_state`` also
+        returns ``(conv_state, ssm_state)`` after the last token, ready for :meth:`step`
+        (the original fills them when ``inference_params`` is passed: "prefill").
+        """
+        s = self.ssm_inputs(x)
+        y, last = selective_scan(
+            s["u"], s["delta"], self.A, s["B"], s["C"], self.D, z=s["z"],
+            delta_bias=self.dt_proj.bias, delta_softplus=True, return_last_state=True,
+            backend=backend or self.backend)
+        out = self.out_proj(y.transpose(1, 2))  # (batch, L, d_model)
+        if not return_state:
+            return out
+        # the conv window holds the last d_conv raw inputs, zero-padded on the left if L < d_conv
+        conv_state = F.pad(s["x_raw"], (self.d_conv - x.shape[1], 0))
+        return out, (conv_state, last.to(self.A_log.dtype))
+
+    def allocate_inference_cache(self, batch: int, dtype: torch.dtype | None = None,
+                                 device: torch.device | str | None = None):
+        """Zero ``conv_state`` [batch, d_inner, d_conv] and ``ssm_state`` [batch, d_inner, N]."""
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be a positive int, got {batch!r}")
+        dtype = dtype or self.A_log.dtype
+        device = device or self.A_log.device
+        return (torch.zeros(batch, self.d_inner, self.d_conv, dtype=dtype, device=device),
+                torch.zeros(batch, self.d_inner, self.d_state, dtype=dtype, device=device))
+
+    def step(self, x_t: torch.Tensor, conv_state: torch.Tensor, ssm_state: torch.Tensor):
+        """Decode one token: ``x_t`` [batch, d_model] or [batch, 1, d_model].
+
+        Updates ``conv_state`` [batch, d_inner, d_conv] and ``ssm_state`` [batch, d_inner, N] in
+        place (as the original does) and returns ``(out, conv_state, ssm_state)`` with ``out`` of
+        the shape of ``x_t``.
+        """
+        _check_x(x_t, self.d_model, "x_t", (2, 3))
+        if x_t.dim() == 3 and x_t.shape[1] != 1:
+            raise ValueError(f"step decodes one token; x_t has {x_t.shape[1]} (use forward)")
+        batch = x_t.shape[0]
+        for name, t, last in (("conv_state", conv_state, self.d_conv),
+                              ("ssm_state", ssm_state, self.d_state)):
+            if not isinstance(t, torch.Tensor) or t.shape != (batch, self.d_inner, last):
+                got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+                raise ValueError(f"{name} must have shape [batch={batch}, d_inner={self.d_inner}, "
+                                 f"{last}], got {got}")
+        xz = self.in_proj(x_t.reshape(batch, self.d_model))  # (batch, 2 d_inner)
+        x, z = xz.chunk(2, dim=-1)
+        # slide the window left by one and append the new input on the right
+        conv_state.copy_(torch.roll(conv_state, shifts=-1, dims=-1))
+        conv_state[:, :, -1] = x
+        x = (conv_state * self.conv1d.weight[:, 0, :]).sum(-1)  # (batch, d_inner)
+        if self.conv1d.bias is not None:
+            x = x + self.conv1d.bias
+        x = F.silu(x)
+        dt, B, C = torch.split(self.x_proj(x), [self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = F.softplus(self.dt_proj(dt))  # (batch, d_inner): bias included here
+        dA = torch.exp(delta[:, :, None] * self.A)  # (batch, d_inner, N)
+        dBu = delta[:, :, None] * B[:, None, :] * x[:, :, None]  # (batch, d_inner, N)
+        ssm_state.copy_(ssm_state * dA + dBu)
+        y = (ssm_state.to(x.dtype) * C[:, None, :]).sum(-1) + self.D * x  # (batch, d_inner)
+        out = self.out_proj(y * F.silu(z))
+        return out.reshape(x_t.shape), conv_state, ssm_state
