@@ -17,6 +17,11 @@ import os
 import torch
 
 from .chunked import wkv_chunked
+from .model import TinyRWKV as TinyRWKV
+from .model import load_rnn_weights as load_rnn_weights
+from .model import random_checkpoint as random_checkpoint
+from .model import sample as sample
+from .model import top_p_cutoff as top_p_cutoff
 from .naive import canonical_state, empty_state, wkv_direct, wkv_naive
 
 __all__ = ["wkv", "wkv_direct", "wkv_naive", "wkv_chunked", "empty_state", "canonical_state",
