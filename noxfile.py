@@ -1,4 +1,4 @@
-"""Sessions: serve, build, tests, lint, gpu, bench_kernels, bench_build, clear_cache.
+"""Sessions: serve, build, tests, browser, lint, gpu, bench_kernels, bench_build, clear_cache.
 
 Every session installs what it needs from this repository's own files
 (pyproject.toml for Python, package.json/package-lock.json for the MathJax the
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -88,6 +89,41 @@ def tests(session: nox.Session) -> None:
     # Every block executes (stored results are not read); results are stored for later builds.
     env["BLOGCODE_CACHE"] = os.environ.get("BLOGCODE_CACHE", "refresh")
     session.run("pytest", *(session.posargs or ["-q"]), env=env)
+
+
+def _apt_ensure(session: nox.Session, packages: dict[str, bool]) -> None:
+    """apt-get install the Debian packages whose value is False (i.e. absent); needs root or sudo."""
+    missing = [name for name, present in packages.items() if not present]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None:
+        session.error(f"{', '.join(missing)} missing and no apt-get here: install them, or set BLOGCODE_CHROMIUM")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*sudo, "apt-get", "update", "-q", external=True, env=env)
+    session.run(*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True, env=env)
+
+
+def _deb_installed(package: str) -> bool:
+    if shutil.which("dpkg-query") is None:
+        return False
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    return out.stdout.strip().endswith("install ok installed")
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """Reader checks in headless Chromium on a fresh build of site/ (console, offline, math,
+    figures, phone width, search, themes, instant navigation, axe-core, page weight, screenshots)."""
+    chromium = os.environ.get("BLOGCODE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    # Debian's Chromium (Playwright's own browser download is not used); Noto CJK only so that
+    # the screenshots in artifacts/screenshots/ show Chinese: the pages never load a font for it.
+    _apt_ensure(session, {"chromium": bool(chromium), "fonts-noto-cjk": _deb_installed("fonts-noto-cjk")})
+    _install(session, "site,test,browser")
+    _npm(session)
+    session.run("mkdocs", "build", "--strict", env=QUIET_ENV)
+    env = {**QUIET_ENV, "BLOGCODE_BROWSER": "1", "BLOGCODE_SITE_DIR": str(ROOT / "site")}
+    session.run("pytest", "tests/browser", *(session.posargs or ["-q"]), env=env)
 
 
 @nox.session(python=PYTHON)

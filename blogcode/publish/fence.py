@@ -224,11 +224,13 @@ def validator(language: str, inputs: dict[str, str], options: dict[str, Any], at
     return True
 
 
-def _tabbed(uid: str, first: tuple[str, str], second: tuple[str, str]) -> str:
+def _tabbed(uid: str, first: tuple[str, str], second: tuple[str, str], selected: int) -> str:
+    """pymdownx.tabbed's markup with tab ``selected`` (1 or 2) open."""
+    c1, c2 = (' checked="checked"', "") if selected == 1 else ("", ' checked="checked"')
     return (
         f'<div class="tabbed-set tabbed-alternate bc-exec" data-tabs="{uid}:2">'
-        f'<input checked="checked" id="__bc_{uid}_1" name="__bc_{uid}" type="radio" />'
-        f'<input id="__bc_{uid}_2" name="__bc_{uid}" type="radio" />'
+        f'<input{c1} id="__bc_{uid}_1" name="__bc_{uid}" type="radio" />'
+        f'<input{c2} id="__bc_{uid}_2" name="__bc_{uid}" type="radio" />'
         f'<div class="tabbed-labels"><label for="__bc_{uid}_1">{first[0]}</label>'
         f'<label for="__bc_{uid}_2">{second[0]}</label></div>\n'
         f'<div class="tabbed-content">\n<div class="tabbed-block">\n{first[1]}\n</div>\n'
@@ -247,10 +249,12 @@ def assemble(spec: BlockSpec, outcome: Outcome, source_html: str | None) -> str:
         body = f'<div class="bc-exec">\n{source_html}\n{out}\n</div>'
     elif mode == "below":
         body = f'<div class="bc-exec">\n{out}\n{source_html}\n</div>'
+    # Tabs: the result is open, so a reader sees numbers and figures without a click;
+    # the source is one click away ("left"/"right" is where the source tab sits).
     elif mode == "tabbed-left":
-        body = _tabbed(uid, (LABEL_SOURCE, source_html), (LABEL_RESULT, out))
+        body = _tabbed(uid, (LABEL_SOURCE, source_html), (LABEL_RESULT, out), selected=2)
     else:  # tabbed-right
-        body = _tabbed(uid, (LABEL_RESULT, out), (LABEL_SOURCE, source_html))
+        body = _tabbed(uid, (LABEL_RESULT, out), (LABEL_SOURCE, source_html), selected=1)
     title = spec.option("title")
     if title:
         body = f'<p class="bc-exec-title">{_html.escape(title)}</p>\n{body}'

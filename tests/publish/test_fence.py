@@ -172,3 +172,12 @@ def test_declared_data_file_invalidates_the_block(tmp_path):
     data.write_text('{"ms": 2}')
     third, _ = _run_page(_ctx(tmp_path / "c"), text)
     assert third[0].status == "executed" and "2" in third[0].html
+
+
+def test_tabbed_block_opens_on_the_result(tmp_path):
+    text = '```python exec="on" source="tabbed-left"\nprint("**42**")\n```'
+    outs, specs = _run_page(_ctx(tmp_path), text)
+    html = fence.assemble(specs[0], outs[0], "<pre>src</pre>")
+    first, second = html.split("<input")[1:3]
+    assert "checked" not in first and "checked" in second  # 源代码 tab left, 结果 tab open
+    assert html.index("源代码") < html.index("结果") and "<strong>42</strong>" in html

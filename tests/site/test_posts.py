@@ -61,6 +61,9 @@ def test_post(site_build, path: Path):
         assert 'class="bc-series"' in html
     # The excerpt separator was used, and no raw TeX leaked into prose.
     assert "<!-- more -->" in text
+    # Headings feed the table of contents, which MathJax does not typeset.
+    math_headings = [h for h in re.findall(r"^#{1,6} .*$", text, flags=re.M) if "$" in h or "\\(" in h]
+    assert not math_headings, f"{src}: math in headings shows as raw TeX in the table of contents: {math_headings}"
     _assert_no_raw_tex(html, src)
 
 
