@@ -92,7 +92,6 @@ class BuildContext:
         self.outcomes: dict[str, Outcome] = {}
         self.events: list[BlockEvent] = []
         self.failures: list[BlockEvent] = []
-        self._sources: dict[str, str] = {}
         self.broken: dict[tuple[str, str], BlockSpec] = {}  # session -> its block that failed
 
     # -- markdown for outputs and sources ---------------------------------
@@ -191,10 +190,13 @@ class BuildContext:
         return self.convert(stdout)
 
     def source_html(self, spec: BlockSpec) -> str:
-        got = self._sources.get(spec.code)
+        # Highlighted source, kept across the rebuilds of `mkdocs serve` (keyed by the
+        # Markdown configuration too, which decides the markup).
+        key = (self.environment, spec.code)
+        got = _SOURCE_HTML.get(key)
         if got is None:
             fence = "`" * max(3, _longest_backtick_run(spec.code) + 1)
-            got = self._sources[spec.code] = self.convert(f"{fence}python\n{spec.code}\n{fence}\n")
+            got = _SOURCE_HTML[key] = self.convert(f"{fence}python\n{spec.code}\n{fence}\n")
         return got
 
 
@@ -212,6 +214,8 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 #: Installed by the plugin for the duration of a build.
 CONTEXT: BuildContext | None = None
+#: (environment, code) -> highlighted HTML of a block's source; lives as long as the process.
+_SOURCE_HTML: dict[tuple[str, str], str] = {}
 
 
 def validator(language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md) -> bool:

@@ -227,6 +227,14 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         if page.file.src_uri in self.posts and getattr(page, "config", None) is not None:
             if not getattr(page.config, "readtime", None):
                 page.config.readtime = readtime(html, self.config.cjk_per_minute)
+            # The page itself is rendered; listing pages only need its excerpt. Material's
+            # blog plugin re-renders `page.markdown` for every listing page that shows the
+            # post, so keep only the text above the separator (plus a marker, so the
+            # "continue reading" link still appears).
+            blog = config.plugins.get("material/blog")
+            sep = blog.config.post_excerpt_separator if blog is not None else "<!-- more -->"
+            if sep in page.markdown:
+                page.markdown = page.markdown.split(sep, 1)[0] + sep + "\n\n…\n"
         return html
 
     def on_page_context(self, context, *, page, config, nav):
