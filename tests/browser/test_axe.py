@@ -33,6 +33,7 @@ def test_axe_no_serious_violations(reader, url):
     page.add_script_tag(path=str(AXE))  # injected inline: no request leaves 127.0.0.1
     violations = page.evaluate(RUN_AXE)
     STATS.axe[url] = violations
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # a fresh clone has no artifacts/ yet
     (ARTIFACTS / "axe.json").write_text(json.dumps(STATS.axe, indent=1, ensure_ascii=False), "utf-8")
     bad = [v for v in violations if v["impact"] in FAIL_ON]
     lines = []
