@@ -33,3 +33,21 @@ def test_device_override(monkeypatch):
     monkeypatch.setenv("BLOGCODE_DEVICE", "gpu")
     with pytest.raises(ValueError, match="not a valid torch device"):
         pick_device()
+
+
+def test_topic_packages_do_not_import_mkdocs():
+    """A reader can use blogcode in a notebook without any site machinery."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pkgutil, importlib, blogcode\n"
+        "skip = {'blogcode.publish.plugin', 'blogcode.publish.fence', 'blogcode.publish.report'}\n"
+        "for m in pkgutil.walk_packages(blogcode.__path__, 'blogcode.'):\n"
+        "    if m.name not in skip and '.triton' not in m.name:\n"
+        "        importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('mkdocs', 'material', 'pymdownx'))\n"
+        "assert not bad, bad\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
