@@ -74,7 +74,7 @@ def _purge_changed_modules(graph) -> int:
     ]
     if changed:
         for name in list(sys.modules):
-            if (name == "blogcode" or name.startswith("blogcode.")) and name not in MACHINERY and name != "blogcode":
+            if name.startswith("blogcode.") and name not in MACHINERY:
                 del sys.modules[name]
         _EXECUTOR.reset()
     for name, info in graph.items():
