@@ -90,10 +90,14 @@ def build_date() -> _dt.date:
 
 def environment_fingerprint(extra: str = "") -> str:
     """Everything outside the code that changes what a block computes or how it renders."""
+    device = device_kind()
+    # Triton only runs on CUDA: on a CPU build its version cannot change a result, and leaving
+    # it out lets sessions with and without the `gpu` extra share one cache.
+    libs = [d for d in LIBRARIES + RENDERERS if d != "triton" or device.startswith("cuda")]
     material = {
         "python": sys.version.split()[0],
-        "libs": {d: version(d) for d in LIBRARIES + RENDERERS},
-        "device": device_kind(),
+        "libs": {d: version(d) for d in libs},
+        "device": device,
         "extra": extra,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
