@@ -181,3 +181,24 @@ def test_tabbed_block_opens_on_the_result(tmp_path):
     first, second = html.split("<input")[1:3]
     assert "checked" not in first and "checked" in second  # 源代码 tab left, 结果 tab open
     assert html.index("源代码") < html.index("结果") and "<strong>42</strong>" in html
+
+
+def test_serve_forgets_edited_modules_and_sessions():
+    """In `mkdocs serve` an edited blogcode module is re-imported and sessions restart."""
+    import importlib
+    import sys
+    from dataclasses import replace
+
+    from blogcode.publish import plugin
+
+    importlib.import_module("blogcode.device")
+    graph = scan_package(PKG)
+    plugin._purge_changed_modules(graph)  # remember what is loaded now
+    plugin._EXECUTOR.sessions[("docs/p.md", "s")] = object()
+    assert plugin._purge_changed_modules(graph) == 0 and "blogcode.device" in sys.modules
+    edited = dict(graph)
+    edited["blogcode.device"] = replace(graph["blogcode.device"], digest="edited")
+    assert plugin._purge_changed_modules(edited) == 1
+    assert "blogcode.device" not in sys.modules and not plugin._EXECUTOR.sessions
+    assert "blogcode.publish.fence" in sys.modules  # the running machinery stays
+    importlib.import_module("blogcode.device")
