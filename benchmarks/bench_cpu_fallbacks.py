@@ -9,25 +9,15 @@ d_model 8, expand 2, d_state 16 over 4096 tokens; a 64-channel RWKV-4 layer over
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from blogcode.timing import best_time  # noqa: E402  (after the path set-up above)
+
 #: (batch, D, N, L) for the selective scan and (batch, T, C) for WKV.
 SCAN_SHAPE = (1, 16, 16, 4096)
 WKV_SHAPE = (1, 4096, 64)
-
-
-def best_time(fn, repeats: int = 3) -> float:
-    """Best wall-clock seconds of ``repeats`` calls (after one warm-up call)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def scan_inputs(shape=SCAN_SHAPE, seed: int = 0):
@@ -60,8 +50,8 @@ def measure(repeats: int = 3) -> dict:
     s_in, w_in = scan_inputs(), wkv_inputs()
     out = {}
     for op, fn, kw in (("selective_scan", selective_scan, s_in), ("wkv4", wkv, w_in)):
-        naive = best_time(lambda fn=fn, kw=kw: fn(**kw, backend="naive"), max(1, repeats - 1))
-        cpu = best_time(lambda fn=fn, kw=kw: fn(**kw, backend="cpu"), repeats)
+        naive = best_time(lambda fn=fn, kw=kw: fn(**kw, backend="naive"), repeat=max(1, repeats - 1))
+        cpu = best_time(lambda fn=fn, kw=kw: fn(**kw, backend="cpu"), repeat=repeats)
         out[op] = {"naive_s": naive, "cpu_s": cpu, "speedup": naive / cpu}
     return out
 

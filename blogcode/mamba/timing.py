@@ -13,27 +13,14 @@ Example::
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
 from blogcode.ssm.selective_scan import selective_scan
+from blogcode.timing import best_time
 
 __all__ = ["best_time", "scan_inputs", "time_scan"]
-
-
-def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Smallest wall-clock seconds of ``fn()`` over ``repeat`` calls, after one warm-up call."""
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ValueError(f"repeat must be a positive int, got {repeat!r}")
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def scan_inputs(batch: int, d_inner: int, d_state: int, length: int, seed: int = 0,
@@ -80,7 +67,7 @@ def time_scan(shapes: Sequence[tuple[int, int, int, int]],
                     raise AssertionError(f"backend {b!r} disagrees with {backends[0]!r}")
             row = {"batch": batch, "d_inner": d_inner, "N": n, "L": length}
             for b in backends:
-                row[b] = best_time(lambda b=b, kw=kw: selective_scan(**kw, backend=b), repeat)
+                row[b] = best_time(lambda b=b, kw=kw: selective_scan(**kw, backend=b), repeat=repeat)
             rows.append(row)
         return rows
     finally:

@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
+
+from blogcode.timing import best_time
 
 from . import wkv
 
@@ -50,19 +51,6 @@ def wkv_unstabilised(w, u, k, v):
     return num / den
 
 
-def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Smallest wall-clock seconds of ``fn()`` over ``repeat`` calls, after one warm-up call."""
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ValueError(f"repeat must be a positive int, got {repeat!r}")
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def time_wkv(shapes: Sequence[tuple[int, int, int]],
              backends: Sequence[str] = ("naive", "direct", "cpu"), *, repeat: int = 3,
              max_direct_T: int = 256, seed: int = 0, threads: int | None = 1) -> list[dict]:
@@ -92,7 +80,7 @@ def time_wkv(shapes: Sequence[tuple[int, int, int]],
                     raise AssertionError(f"backend {b!r} disagrees with {run[0]!r}")
             row = {"batch": batch, "T": T, "C": C}
             for b in backends:
-                row[b] = (best_time(lambda b=b, a=(w, u, k, v): wkv(*a, backend=b), repeat)
+                row[b] = (best_time(lambda b=b, a=(w, u, k, v): wkv(*a, backend=b), repeat=repeat)
                           if b in run else None)
             rows.append(row)
         return rows

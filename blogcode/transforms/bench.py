@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import platform
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from blogcode.timing import best_time
 
 from .fft import multiply as fft_multiply
 from .naive import schoolbook_multiply
@@ -31,18 +32,6 @@ METHODS: dict[str, Callable] = {
     "ntt": ntt_multiply,
     "np.convolve": np.convolve,
 }
-
-
-def best_time(fn: Callable, *args, repeat: int = 5) -> float:
-    """Smallest wall-clock time in seconds of ``fn(*args)`` over ``repeat`` runs."""
-    if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def time_multiplications(
@@ -65,7 +54,7 @@ def time_multiplications(
                 raise AssertionError(f"{name} disagrees with the schoolbook product at n = {n}")
         row: dict[str, float] = {"n": n}
         for name, fn in METHODS.items():
-            row[name] = best_time(fn, a, b, repeat=repeat)
+            row[name] = best_time(fn, a, b, repeat=repeat, warmup=False)
         rows.append(row)
     return rows
 

@@ -45,6 +45,6 @@ def test_bad_inputs_raise():
     with pytest.raises(TypeError, match="torch.Tensor"):
         wkv_unstabilised(w, u, k.tolist(), v)
     with pytest.raises(ValueError, match="repeat"):
-        best_time(lambda: None, 0)
+        best_time(lambda: None, repeat=0)
     with pytest.raises(ValueError, match="backend"):
         time_wkv([(1, 4, 2)], backends=())
