@@ -16,6 +16,7 @@ Usage: python benchmarks/bench_build.py [--post docs/posts/X.md] [--module blogc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -25,6 +26,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def appended(path: Path, extra: str):
+    """Append ``extra`` to the file for the duration of the block, then restore it."""
+    text = path.read_text()
+    try:
+        path.write_text(text + extra)
+        yield
+    finally:
+        path.write_text(text)
 
 
 def build(tmp: Path, name: str, **env) -> dict:
@@ -91,20 +103,11 @@ def main() -> None:
         rows.append(build(tmp, "cold"))
         rows.append(build(tmp, "warm"))
         rows.append(build(tmp, "no-exec", BLOGCODE_EXECUTE="0"))
-        post = args.post.resolve()
-        text = post.read_text()
-        try:
-            post.write_text(text + "\n\n（基准测试临时加入的一句话。）\n")
+        post, module = args.post.resolve(), args.module.resolve()
+        with appended(post, "\n\n（基准测试临时加入的一句话。）\n"):
             rows.append(build(tmp, "prose edit"))
-        finally:
-            post.write_text(text)
-        module = args.module.resolve()
-        src = module.read_text()
-        try:
-            module.write_text(src + "\n# benchmark edit\n")
+        with appended(module, "\n# benchmark edit\n"):
             rows.append(build(tmp, "module edit"))
-        finally:
-            module.write_text(src)
         build(tmp, "restore")  # bring the cache back to the committed sources
         serve_s, serve_exec = serve_rebuild(tmp, post)
     floor = next(r["seconds"] for r in rows if r["name"] == "no-exec")
