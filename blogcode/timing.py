@@ -7,8 +7,9 @@ measuring that matters).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 def best_time(fn: Callable[..., object], *args, repeat: int = 3, warmup: bool = True) -> float:
@@ -31,3 +32,17 @@ def best_time(fn: Callable[..., object], *args, repeat: int = 3, warmup: bool = 
         fn(*args)
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(threads)`` (``None``: leave it), then restore."""
+    import torch
+
+    old = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

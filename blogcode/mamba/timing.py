@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import torch
 
 from blogcode.ssm.selective_scan import selective_scan
-from blogcode.timing import best_time
+from blogcode.timing import best_time, torch_threads
 
 __all__ = ["best_time", "scan_inputs", "time_scan"]
 
@@ -54,10 +54,7 @@ def time_scan(shapes: Sequence[tuple[int, int, int, int]],
     """
     if not backends:
         raise ValueError("give at least one backend")
-    old = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         rows = []
         for batch, d_inner, n, length in shapes:
             kw = scan_inputs(batch, d_inner, n, length, seed=seed)
@@ -70,5 +67,3 @@ def time_scan(shapes: Sequence[tuple[int, int, int, int]],
                 row[b] = best_time(lambda b=b, kw=kw: selective_scan(**kw, backend=b), repeat=repeat)
             rows.append(row)
         return rows
-    finally:
-        torch.set_num_threads(old)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import torch
 
-from blogcode.timing import best_time
+from blogcode.timing import best_time, torch_threads
 
 from . import wkv
 
@@ -63,10 +63,7 @@ def time_wkv(shapes: Sequence[tuple[int, int, int]],
     """
     if not backends:
         raise ValueError("give at least one backend")
-    old = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         rows = []
         for batch, T, C in shapes:
             g = torch.Generator().manual_seed(seed)
@@ -84,5 +81,3 @@ def time_wkv(shapes: Sequence[tuple[int, int, int]],
                           if b in run else None)
             rows.append(row)
         return rows
-    finally:
-        torch.set_num_threads(old)
