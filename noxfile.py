@@ -50,7 +50,9 @@ def _install(session: nox.Session, extras: str, *more: str) -> None:
 def _npm(session: nox.Session) -> None:
     """Install MathJax (and the test tools) from the npm registry with `npm ci`."""
     if shutil.which("npm") is None:
-        session.error("npm (Node.js) is required: the site serves MathJax from the npm package 'mathjax'")
+        session.error(
+            "npm (Node.js) is required: the site serves MathJax from the npm package 'mathjax'"
+        )
     stamp = ROOT / "node_modules" / ".blogcode.stamp"
     want = _digest("package.json", "package-lock.json")
     if stamp.exists() and stamp.read_text() == want:
@@ -64,7 +66,9 @@ def serve(session: nox.Session) -> None:
     """Build and serve the site with live reload on http://127.0.0.1:8000."""
     _install(session, "site")
     _npm(session)
-    session.run("mkdocs", "serve", "-a", "127.0.0.1:8000", "--livereload", *session.posargs, env=QUIET_ENV)
+    session.run(
+        "mkdocs", "serve", "-a", "127.0.0.1:8000", "--livereload", *session.posargs, env=QUIET_ENV
+    )
 
 
 @nox.session(python=PYTHON)
@@ -82,7 +86,10 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Unit tests of blogcode (Triton via its interpreter), a cold strict build, checks on the HTML."""
+    (
+        "Unit tests of blogcode (Triton via its interpreter), a cold strict build, "
+        "checks on the HTML."
+    )
     _install(session, "site,test,gpu")
     _npm(session)
     env = {**QUIET_ENV, "TRITON_INTERPRET": "1"}
@@ -92,33 +99,49 @@ def tests(session: nox.Session) -> None:
 
 
 def _apt_ensure(session: nox.Session, packages: dict[str, bool]) -> None:
-    """apt-get install the Debian packages whose value is False (i.e. absent); needs root or sudo."""
+    """apt-get install the Debian packages whose value is False (i.e. absent);
+    needs root or sudo."""
     missing = [name for name, present in packages.items() if not present]
     if not missing:
         return
     if shutil.which("apt-get") is None:
-        session.error(f"{', '.join(missing)} missing and no apt-get here: install them, or set BLOGCODE_CHROMIUM")
+        session.error(
+            f"{', '.join(missing)} missing and no apt-get here: "
+            "install them, or set BLOGCODE_CHROMIUM"
+        )
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     session.run(*sudo, "apt-get", "update", "-q", external=True, env=env)
-    session.run(*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True, env=env)
+    session.run(
+        *sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing,
+        external=True, env=env,
+    )
 
 
 def _deb_installed(package: str) -> bool:
     if shutil.which("dpkg-query") is None:
         return False
-    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
     return out.stdout.strip().endswith("install ok installed")
 
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
     """Reader checks in headless Chromium on a fresh build of site/ (console, offline, math,
-    figures, phone width, search, themes, instant navigation, axe-core, page weight, screenshots)."""
-    chromium = os.environ.get("BLOGCODE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    figures, phone width, search, themes, instant navigation, axe-core, page weight,
+    screenshots)."""
+    chromium = (
+        os.environ.get("BLOGCODE_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     # Debian's Chromium (Playwright's own browser download is not used); Noto CJK only so that
     # the screenshots in artifacts/screenshots/ show Chinese: the pages never load a font for it.
-    _apt_ensure(session, {"chromium": bool(chromium), "fonts-noto-cjk": _deb_installed("fonts-noto-cjk")})
+    _apt_ensure(
+        session, {"chromium": bool(chromium), "fonts-noto-cjk": _deb_installed("fonts-noto-cjk")}
+    )
     _install(session, "site,test,browser")
     _npm(session)
     session.run("mkdocs", "build", "--strict", env=QUIET_ENV)
@@ -128,9 +151,17 @@ def browser(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over the package, tests and noxfile."""
-    session.install("ruff>=0.6")
+    """ruff over the package, tests and noxfile; mypy over blogcode/publish and the ops."""
+    # MkDocs (typed) and the stubs of what it hands us are installed so their types are checked;
+    # torch, triton and matplotlib are not: [tool.mypy] in pyproject.toml treats them as Any.
+    session.install("ruff>=0.6", "mypy>=1.10", "types-PyYAML", "types-Markdown", "mkdocs>=1.6,<2",
+                    "numpy>=1.26")
     session.run("ruff", "check", "blogcode", "tests", "noxfile.py", "benchmarks")
+    session.run(
+        "mypy", "blogcode/publish",
+        "blogcode/ops.py", "blogcode/timing.py",
+        "blogcode/ssm/selective_scan/__init__.py", "blogcode/rwkv/wkv/__init__.py",
+    )
 
 
 @nox.session(python=PYTHON)
@@ -151,9 +182,12 @@ def bench_build(session: nox.Session) -> None:
 @nox.session(python=PYTHON, venv_params=["--system-site-packages"])
 def gpu(session: nox.Session) -> None:
     """Kernel tests on a real CUDA device (uses the machine's own torch and triton)."""
-    session.install("pytest", "hypothesis", "numpy")
+    session.install("pytest", "hypothesis", "numpy", "threadpoolctl")
     session.install("--no-deps", "-e", ".")
-    session.run("pytest", "-q", "-x", "tests/ssm/test_selective_scan.py", "tests/rwkv", env={"BLOGCODE_DEVICE": "cuda"})
+    session.run(
+        "pytest", "-q", "-x", "tests/ssm/test_selective_scan.py", "tests/rwkv",
+        env={"BLOGCODE_DEVICE": "cuda"},
+    )
 
 
 @nox.session(python=PYTHON, venv_params=["--system-site-packages"])
@@ -167,4 +201,6 @@ def bench_kernels(session: nox.Session) -> None:
             session.install("--no-deps", baseline, silent=True)
         except nox.command.CommandFailed:
             session.warn(f"{baseline} could not be installed; its column will say so")
-    session.run("python", "benchmarks/bench_kernels.py", *session.posargs, env={"BLOGCODE_DEVICE": "cuda"})
+    session.run(
+        "python", "benchmarks/bench_kernels.py", *session.posargs, env={"BLOGCODE_DEVICE": "cuda"}
+    )

@@ -57,7 +57,9 @@ def build(tmp: Path, name: str, **env) -> dict:
     if proc.returncode:
         sys.exit(f"{name}: build failed\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     data = json.loads(report.read_text())
-    pages = sorted({p for p, evs in data["pages"].items() for e in evs if e["status"] == "executed"})
+    pages = sorted(
+        {p for p, evs in data["pages"].items() for e in evs if e["status"] == "executed"}
+    )
     return {"name": name, "seconds": seconds, "executed": data["counts"].get("executed", 0),
             "blocks": data["blocks"], "pages": pages}
 
@@ -71,7 +73,9 @@ from mkdocs.commands.build import build
 def once():
     cfg = load_config(config_file="mkdocs.yml", site_dir={str(tmp / 'serve-site')!r})
     cfg.plugins.on_startup(command="serve", dirty=False)
-    t0 = time.perf_counter(); build(cfg, serve_url="http://127.0.0.1:8000/"); return time.perf_counter() - t0
+    t0 = time.perf_counter()
+    build(cfg, serve_url="http://127.0.0.1:8000/")
+    return time.perf_counter() - t0
 once()
 p = pathlib.Path({str(post)!r}); text = p.read_text()
 try:
@@ -84,7 +88,9 @@ print(json.dumps({{"seconds": t, "executed": r["counts"].get("executed", 0)}}))
 """
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BLOGCODE_CACHE_DIR": str(tmp / "cache"),
            "BLOGCODE_REPORT": str(tmp / "serve.json")}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if out.returncode:
         sys.exit(out.stderr[-3000:])
     data = json.loads(out.stdout.strip().splitlines()[-1])
@@ -111,14 +117,22 @@ def main() -> None:
         build(tmp, "restore")  # bring the cache back to the committed sources
         serve_s, serve_exec = serve_rebuild(tmp, post)
     floor = next(r["seconds"] for r in rows if r["name"] == "no-exec")
-    print(f"\nbench_build on {os.cpu_count()} cores, {rows[0]['blocks']} blocks in {len(posts)} posts\n")
+    print(
+        f"\nbench_build on {os.cpu_count()} cores, "
+        f"{rows[0]['blocks']} blocks in {len(posts)} posts\n"
+    )
     print("| scenario | wall time (s) | × no-exec | blocks executed |")
     print("|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['name']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | {r['executed']} |")
+        print(
+            f"| {r['name']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | {r['executed']} |"
+        )
     print(f"| serve rebuild after prose edit (in-process) | {serve_s:.2f} | | {serve_exec} |")
     edit = next(r for r in rows if r["name"] == "module edit")
-    print(f"\nmodule edit of {module.relative_to(ROOT)} re-executed: {', '.join(edit['pages']) or 'nothing'}")
+    print(
+        f"\nmodule edit of {module.relative_to(ROOT)} re-executed: "
+        f"{', '.join(edit['pages']) or 'nothing'}"
+    )
     print(f"prose edit of {post.relative_to(ROOT)}")
 
 

@@ -1,4 +1,5 @@
-"""GPU benchmark of the scan kernels; writes docs/results/kernels.json (run by `nox -s bench_kernels`).
+"""GPU benchmark of the scan kernels; writes docs/results/kernels.json
+(run by `nox -s bench_kernels`).
 
 Times forward passes with ``triton.testing.do_bench`` at the reference sizes:
 
@@ -85,10 +86,10 @@ def bench_wkv(bw: float) -> dict:
     floor_ms = 3 * batch * T * C * 4 / (bw * 1e9) * 1e3  # read k, v; write y
     variants = [
         _variant("triton", _bench(lambda: wkv(w, u, k, v, backend="triton")), floor_ms),
-        _variant("cpu 算法 @GPU", _bench(lambda: wkv(w, u, k, v, backend="cpu")), floor_ms),
+        _variant("chunked 算法 @GPU", _bench(lambda: wkv(w, u, k, v, backend="chunked")), floor_ms),
         _variant("逐步循环", _bench_slow(lambda: wkv(w, u, k, v, backend="naive")), floor_ms),
     ]
-    baselines = ["逐步循环", "cpu 算法 @GPU"]
+    baselines = ["逐步循环", "chunked 算法 @GPU"]
     try:
         from fla.ops.rwkv4 import fused_recurrent_rwkv4
 
@@ -124,12 +125,12 @@ def bench_selective_scan(bw: float) -> dict:
     variants = [
         _variant("triton", _bench(lambda: selective_scan(u, delta, A, Bm, Cm, **kw,
                                                          backend="triton")), floor_ms),
-        _variant("cpu 算法 @GPU", _bench(lambda: selective_scan(u, delta, A, Bm, Cm, **kw,
-                                                                 backend="cpu")), floor_ms),
+        _variant("chunked 算法 @GPU", _bench(lambda: selective_scan(u, delta, A, Bm, Cm, **kw,
+                                                                 backend="chunked")), floor_ms),
         _variant("逐步循环", _bench_slow(lambda: selective_scan(u, delta, A, Bm, Cm, **kw,
                                                                backend="naive")), floor_ms),
     ]
-    baselines = ["逐步循环", "cpu 算法 @GPU"]
+    baselines = ["逐步循环", "chunked 算法 @GPU"]
     try:
         from mambapy.pscan import pscan
 

@@ -31,7 +31,9 @@ def pick_device(prefer: str | None = None):
             f"{ENV_VAR}/prefer={want!r} is not a valid torch device (use 'cpu', 'cuda' or 'cuda:N')"
         ) from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {want!r} was requested but CUDA is not available on this machine")
+        raise RuntimeError(
+            f"device {want!r} was requested but CUDA is not available on this machine"
+        )
     if dev.type not in ("cpu", "cuda"):
         raise ValueError(f"unsupported device type {dev.type!r}; use 'cpu' or 'cuda'")
     return dev
@@ -47,14 +49,37 @@ def device_kind(prefer: str | None = None) -> str:
     return "cpu"
 
 
-def describe(prefer: str | None = None) -> str:
-    """Human-readable device line for provenance blocks."""
+def where_it_ran(prefer: str | None = None, *, threads: int | None = None,
+                 versions: bool = True) -> str:
+    """One line saying where a computation or a timing ran, for posts and benchmarks.
+
+    The device (GPU name, or CPU architecture and logical cores), the threads a timing was
+    pinned to (``threads``), and with ``versions`` the Python, torch and numpy versions.
+
+    Example::
+
+        >>> line = where_it_ran("cpu", threads=1)
+        >>> line.startswith("CPU · ") and "计时用 1 个线程" in line and "torch " in line
+        True
+    """
     dev = pick_device(prefer)
     if dev.type == "cuda":
         import torch
 
-        return f"CUDA · {torch.cuda.get_device_name(dev)}"
-    import platform
+        parts = [f"GPU · {torch.cuda.get_device_name(dev)}"]
+    else:
+        import platform
 
-    cpu = platform.processor() or platform.machine()
-    return f"CPU · {cpu} · {os.cpu_count()} cores"
+        cpu = platform.processor() or platform.machine() or "unknown"
+        parts = [f"CPU · {cpu} · {os.cpu_count()} 个逻辑核"]
+    if threads is not None:
+        parts.append(f"计时用 {threads} 个线程")
+    if versions:
+        import platform
+
+        import numpy
+        import torch
+
+        parts += [f"Python {platform.python_version()}", f"torch {torch.__version__}",
+                  f"numpy {numpy.__version__}"]
+    return " · ".join(parts)

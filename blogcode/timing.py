@@ -1,48 +1,218 @@
-"""Wall-clock timing for the speed tables that posts measure at build time.
+"""The one timing protocol behind every time a post or a benchmark reports.
 
-Timings depend on the machine and its load: posts print them with the device they
-ran on and never assert speed relations (benchmarks under ``benchmarks/`` do the
-measuring that matters).
+:func:`measure` times one callable:
+
+1. **threads pinned** -- ``torch.set_num_threads(threads)`` and, through ``threadpoolctl``, the
+   BLAS/OpenMP pools numpy and scipy use, restored afterwards (default: one thread, so that
+   curves are not bent by a pool that starts to help at some size);
+2. **warm-up** -- ``warmup`` untimed calls (allocations, caches, lazy initialisation);
+3. **calibration** -- a sample is ``number`` back-to-back calls, ``number`` doubled until one
+   sample lasts at least ``min_sample`` seconds, so that microsecond calls are not timer noise;
+4. **repeats until the spread is small** -- at least ``min_repeats`` samples, then more until
+   the relative interquartile range ``(q75 - q25) / median`` is at most ``rel_spread``, or
+   ``max_repeats`` samples, or ``budget`` seconds have been spent;
+5. **median reported**, per call, with the spread and the number of samples.
+
+:func:`time_table` applies it to a grid of cases and methods (checking first that the methods
+agree, so a wrong answer is never timed) and :func:`loglog_slope` fits the growth exponent.
+Timings depend on the machine and its load: posts print them with
+:func:`blogcode.device.where_it_ran` and never assert speed relations.
+
+Example::
+
+    >>> m = measure(sum, range(100), min_repeats=3, budget=0.5)
+    >>> m.seconds > 0 and m.repeats >= 3 and m.threads == 1
+    True
 """
 
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Measurement", "measure", "time_table", "loglog_slope", "pinned_threads",
+           "PROTOCOL"]
+
+#: One line describing the protocol with its default parameters, for captions.
+PROTOCOL = "单线程，预热后重复测量直到四分位距小于中位数的 5%（至少 5 次），取中位数"
 
 
-def best_time(fn: Callable[..., object], *args, repeat: int = 3, warmup: bool = True) -> float:
-    """Smallest wall-clock seconds of ``fn(*args)`` over ``repeat`` calls.
+@dataclass(frozen=True)
+class Measurement:
+    """Seconds per call (the median over samples) and how it was obtained."""
 
-    One untimed warm-up call comes first unless ``warmup=False``.
-
-    Example::
-
-        >>> best_time(sum, [1, 2, 3], repeat=2) >= 0
-        True
-    """
-    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise ValueError(f"repeat must be a positive int, got {repeat!r}")
-    if warmup:
-        fn(*args)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - t0)
-    return best
+    seconds: float  #: median seconds per call
+    spread: float  #: (q75 - q25) / median of the samples
+    repeats: int  #: number of samples
+    number: int  #: calls per sample
+    threads: int | None  #: threads the measurement ran on (None: left as it was)
 
 
 @contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(threads)`` (``None``: leave it), then restore."""
+def pinned_threads(threads: int | None) -> Iterator[None]:
+    """Run the block on ``threads`` threads (torch and the BLAS/OpenMP pools), then restore.
+
+    ``None`` leaves every pool as it is.
+
+    Example::
+
+        >>> import torch
+        >>> before = torch.get_num_threads()
+        >>> with pinned_threads(1):
+        ...     torch.get_num_threads()
+        1
+        >>> torch.get_num_threads() == before
+        True
+    """
+    if threads is None:
+        yield
+        return
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     import torch
+    from threadpoolctl import threadpool_limits
 
     old = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     try:
-        yield
+        with threadpool_limits(limits=threads):
+            yield
     finally:
         torch.set_num_threads(old)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def _spread(samples: Sequence[float]) -> float:
+    if len(samples) < 2:
+        return float("inf")
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    med = statistics.median(samples)
+    return (q3 - q1) / med if med > 0 else 0.0
+
+
+def measure(fn: Callable[..., object], *args: Any, threads: int | None = 1, warmup: int = 1,
+            min_repeats: int = 5, max_repeats: int = 25, rel_spread: float = 0.05,
+            min_sample: float = 2e-3, budget: float = 1.0,
+            sync: Callable[[], object] | None = None) -> Measurement:
+    """Median seconds per call of ``fn(*args)`` under the protocol of this module.
+
+    Args:
+        threads: threads to pin for the measurement (``None``: leave them).
+        warmup: untimed calls first (``0`` allowed).
+        min_repeats, max_repeats: bounds on the number of samples.
+        rel_spread: stop once the relative interquartile range is at most this.
+        min_sample: a sample repeats the call until it lasts at least this many seconds.
+        budget: stop adding samples (beyond ``min_repeats``) after this many seconds.
+        sync: called after each sample before the clock is read (e.g.
+            ``torch.cuda.synchronize`` for GPU work).
+
+    Example::
+
+        >>> m = measure(lambda: sum(range(10_000)), min_repeats=3, max_repeats=3)
+        >>> (m.repeats, m.number >= 1, m.spread >= 0)
+        (3, True, True)
+    """
+    _positive_int("min_repeats", min_repeats)
+    _positive_int("max_repeats", max_repeats)
+    if max_repeats < min_repeats:
+        raise ValueError(f"max_repeats ({max_repeats}) must be >= min_repeats ({min_repeats})")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    if not rel_spread >= 0 or not min_sample >= 0 or not budget >= 0:
+        raise ValueError("rel_spread, min_sample and budget must be >= 0")
+    done = sync or (lambda: None)
+
+    def sample(number: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn(*args)
+        done()
+        return time.perf_counter() - t0
+
+    with pinned_threads(threads):
+        for _ in range(warmup):
+            fn(*args)
+        done()
+        number, first = 1, sample(1)
+        while first < min_sample and number < 1 << 20:
+            grow = 2 if first <= 0 else int(np.clip(np.ceil(1.2 * min_sample / first), 2, 1024))
+            number, first = number * grow, sample(number * grow)
+        samples = [first / number]
+        start = time.perf_counter()
+        while len(samples) < max_repeats:
+            if len(samples) >= min_repeats and (
+                    _spread(samples) <= rel_spread or time.perf_counter() - start > budget):
+                break
+            samples.append(sample(number) / number)
+    return Measurement(seconds=statistics.median(samples), spread=_spread(samples),
+                       repeats=len(samples), number=number, threads=threads)
+
+
+def time_table(cases: Sequence[Mapping[str, Any]], setup: Callable[..., Any],
+               methods: Mapping[str, Callable[[Any], object]], *,
+               check: Callable[[str, object, object], bool] | None = None,
+               skip: Callable[[str, Mapping[str, Any]], bool] | None = None,
+               **protocol: Any) -> list[dict[str, Any]]:
+    """Time every method on every case: one row per case, ``{**case, method: seconds}``.
+
+    ``setup(**case)`` builds the inputs once per case; ``methods[name](inputs)`` is what is
+    timed.  When ``check`` is given, every method's result is first compared with the first
+    method's, ``check(name, result, reference)``; a ``False`` raises ``AssertionError`` naming
+    the method and the case -- a wrong answer is never timed.  ``skip(name, case)`` true leaves
+    that cell ``None``.  ``protocol`` is passed to :func:`measure` (``threads``, ...); the
+    measurements themselves are in ``row["_measurements"]``.
+
+    Example::
+
+        >>> rows = time_table([{"n": 10}, {"n": 20}], lambda n: list(range(n)),
+        ...                   {"sum": sum, "max": max}, min_repeats=2, max_repeats=2)
+        >>> [sorted(k for k in r if k != "_measurements") for r in rows]
+        [['max', 'n', 'sum'], ['max', 'n', 'sum']]
+    """
+    if not methods:
+        raise ValueError("give at least one method")
+    rows = []
+    for case in cases:
+        inputs = setup(**case)
+        run = {name: fn for name, fn in methods.items() if not (skip and skip(name, case))}
+        if check is not None and run:
+            results = {name: fn(inputs) for name, fn in run.items()}
+            ref_name = next(iter(results))
+            for name, res in results.items():
+                if name != ref_name and not check(name, res, results[ref_name]):
+                    raise AssertionError(f"{name!r} disagrees with {ref_name!r} at {dict(case)}")
+        row: dict[str, Any] = dict(case)
+        found: dict[str, Measurement] = {}
+        for name in methods:
+            if name in run:
+                found[name] = measure(run[name], inputs, **protocol)
+            row[name] = found[name].seconds if name in found else None
+        row["_measurements"] = found
+        rows.append(row)
+    return rows
+
+
+def loglog_slope(ns: Sequence[float], times: Sequence[float]) -> float:
+    """Least-squares slope of ``log t`` against ``log n`` (2 for quadratic growth).
+
+    Example::
+
+        >>> round(loglog_slope([1, 2, 4, 8], [3, 12, 48, 192]), 6)
+        2.0
+    """
+    if len(ns) != len(times) or len(ns) < 2:
+        raise ValueError("loglog_slope needs at least two (n, t) pairs of equal length")
+    if min(ns) <= 0 or min(times) <= 0:
+        raise ValueError("loglog_slope needs positive sizes and times")
+    return float(np.polyfit(np.log(ns), np.log(times), 1)[0])

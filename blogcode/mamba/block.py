@@ -29,6 +29,7 @@ path computes in fewer kernels)::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -37,75 +38,130 @@ from torch import nn
 
 from blogcode.ssm.selective_scan import BACKENDS, selective_scan
 
-__all__ = ["MambaBlock", "param_count", "param_breakdown", "resolve_dims"]
+__all__ = ["MambaConfig", "MambaBlock", "param_count", "param_breakdown"]
 
 
-def resolve_dims(d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
-                 dt_rank: int | str = "auto") -> dict[str, int]:
-    """Validate the hyper-parameters and return ``d_inner`` and ``dt_rank`` with the others.
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+@dataclasses.dataclass(frozen=True)
+class MambaConfig:
+    """The hyper-parameters of one Mamba block, in the order of ``Mamba.__init__`` in
+    ``mamba_simple.py`` and with its defaults (as nanoGPT's ``GPTConfig`` holds a GPT's).
+
+    Only ``d_model`` has no default.  The derived sizes are properties: :attr:`d_inner` and
+    :attr:`rank` (``dt_rank`` with ``"auto"`` resolved).  Invalid values raise ``ValueError``
+    naming the field.  ``dataclasses.replace(config, d_model=64)`` re-derives both sizes.
 
     Example::
 
-        >>> resolve_dims(16)["d_inner"], resolve_dims(16)["dt_rank"]
-        (32, 1)
+        >>> cfg = MambaConfig(d_model=16)
+        >>> cfg.d_inner, cfg.dt_rank, cfg.rank
+        (32, 'auto', 1)
     """
-    for name, v in (("d_model", d_model), ("d_state", d_state), ("d_conv", d_conv)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
-    if isinstance(expand, bool) or not isinstance(expand, (int, float)) or expand <= 0:
-        raise ValueError(f"expand must be a positive number, got {expand!r}")
-    d_inner = expand * d_model
-    if d_inner != int(d_inner):
-        raise ValueError(f"expand * d_model must be an integer, got {expand} * {d_model}")
-    if dt_rank == "auto":
-        dt_rank = math.ceil(d_model / 16)
-    if isinstance(dt_rank, bool) or not isinstance(dt_rank, int) or dt_rank < 1:
-        raise ValueError(f"dt_rank must be 'auto' or a positive int, got {dt_rank!r}")
-    return dict(d_model=d_model, d_state=d_state, d_conv=d_conv, d_inner=int(d_inner),
-                dt_rank=dt_rank)
+
+    # The defaults are those of ``Mamba.__init__`` in mamba_simple.py, which the README's example
+    # ``Mamba(d_model=16, d_state=16, d_conv=4, expand=2)`` spells out.
+    d_model: int  # width of the residual stream, the block's input and output (no default)
+    d_state: int = 16  # N, the SSM state size per channel
+    d_conv: int = 4  # K, width of the causal depthwise convolution
+    expand: float = 2  # d_inner = expand * d_model channels inside the block
+    # R, rank of the step-size projection dt_proj; "auto" means ceil(d_model / 16) (see `rank`)
+    dt_rank: int | str = "auto"
+    # Initial step sizes softplus(dt_proj.bias) are drawn log-uniform in [dt_min, dt_max] ...
+    dt_min: float = 1e-3
+    dt_max: float = 1e-1
+    # ... dt_proj.weight uniform in +-dt_scale / sqrt(R) (1.0 keeps the variance of dt at
+    # initialisation; this is the original's dt_init="random", the only dt_init we implement) ...
+    dt_scale: float = 1.0
+    # ... and the drawn step sizes clamped from below at dt_init_floor before the inverse softplus.
+    dt_init_floor: float = 1e-4
+    conv_bias: bool = True  # bias of the depthwise conv1d
+    bias: bool = False  # biases of in_proj and out_proj
+
+    def __post_init__(self) -> None:
+        for name in ("d_model", "d_state", "d_conv"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if not _is_number(self.expand) or self.expand <= 0:
+            raise ValueError(f"expand must be a positive number, got {self.expand!r}")
+        d_inner = self.expand * self.d_model
+        if d_inner != int(d_inner):
+            raise ValueError(f"expand * d_model must be an integer, got "
+                             f"{self.expand} * {self.d_model}")
+        r = self.dt_rank
+        if r != "auto" and (isinstance(r, bool) or not isinstance(r, int) or r < 1):
+            raise ValueError(f"dt_rank must be 'auto' or a positive int, got {r!r}")
+        if not (_is_number(self.dt_min) and _is_number(self.dt_max)
+                and 0 < self.dt_min <= self.dt_max):
+            raise ValueError(f"dt_min, dt_max: need 0 < dt_min <= dt_max, got "
+                             f"{self.dt_min!r}, {self.dt_max!r}")
+        for name in ("dt_scale", "dt_init_floor"):
+            v = getattr(self, name)
+            if not _is_number(v) or v < 0:
+                raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+        for name in ("conv_bias", "bias"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+
+    @property
+    def d_inner(self) -> int:
+        """Channels inside the block, ``expand * d_model``."""
+        return int(self.expand * self.d_model)
+
+    @property
+    def rank(self) -> int:
+        """``R``: ``dt_rank``, with ``"auto"`` resolved to ``ceil(d_model / 16)``."""
+        return math.ceil(self.d_model / 16) if self.dt_rank == "auto" else self.dt_rank
 
 
-def param_breakdown(d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
-                    dt_rank: int | str = "auto", bias: bool = False,
-                    conv_bias: bool = True) -> dict[str, int]:
-    """Parameters of each sub-module of the block, in closed form (same defaults as the original).
+def _check_config(config) -> MambaConfig:
+    if not isinstance(config, MambaConfig):
+        raise TypeError(f"expected a MambaConfig, e.g. MambaConfig(d_model=16), "
+                        f"got {type(config).__name__}")
+    return config
+
+
+def param_breakdown(config: MambaConfig) -> dict[str, int]:
+    """Parameters of each sub-module of the block, in closed form.
 
     ``in_proj`` 2 d_inner d_model, ``conv1d`` d_inner (d_conv + 1), ``x_proj`` d_inner (R + 2N),
     ``dt_proj`` d_inner (R + 1), ``A_log`` d_inner N, ``D`` d_inner, ``out_proj`` d_inner d_model
-    (plus the biases of the two projections when ``bias``).
+    (plus the biases of the two projections when ``bias``; without the conv's when not
+    ``conv_bias``).
 
     Example::
 
-        >>> param_breakdown(16)["x_proj"]      # d_inner * (dt_rank + 2 * d_state) = 32 * 33
+        >>> param_breakdown(MambaConfig(16))["x_proj"]   # d_inner * (dt_rank + 2 * d_state)
         1056
     """
-    dims = resolve_dims(d_model, d_state, d_conv, expand, dt_rank)
-    di, r, n = dims["d_inner"], dims["dt_rank"], d_state
+    c = _check_config(config)
+    di, r, n = c.d_inner, c.rank, c.d_state
     return {
-        "in_proj": 2 * di * d_model + (2 * di if bias else 0),
-        "conv1d": di * d_conv + (di if conv_bias else 0),
+        "in_proj": 2 * di * c.d_model + (2 * di if c.bias else 0),
+        "conv1d": di * c.d_conv + (di if c.conv_bias else 0),
         "x_proj": di * (r + 2 * n),
         "dt_proj": di * r + di,
         "A_log": di * n,
         "D": di,
-        "out_proj": di * d_model + (d_model if bias else 0),
+        "out_proj": di * c.d_model + (c.d_model if c.bias else 0),
     }
 
 
-def param_count(d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
-                dt_rank: int | str = "auto", bias: bool = False, conv_bias: bool = True) -> int:
+def param_count(config: MambaConfig) -> int:
     """Exact number of parameters of :class:`MambaBlock` (and of the original ``Mamba``).
 
-    With the defaults this is ``3 expand d_model^2 + d_inner (d_conv + 2 R + 3 N + 3)``: the
-    README's "roughly 3 * expand * d_model^2" is the first term.
+    With the default biases this is ``3 expand d_model^2 + d_inner (d_conv + 2 R + 3 N + 3)``:
+    the README's "roughly 3 * expand * d_model^2" is the first term.
 
     Example::
 
-        >>> param_count(16), 3 * 2 * 16 ** 2
+        >>> param_count(MambaConfig(16)), 3 * 2 * 16 ** 2
         (3360, 1536)
     """
-    return sum(param_breakdown(d_model, d_state, d_conv, expand, dt_rank, bias,
-                               conv_bias).values())
+    return sum(param_breakdown(config).values())
 
 
 def _check_x(x, d_model: int, what: str, dims: tuple[int, ...]) -> None:
@@ -125,19 +181,19 @@ class MambaBlock(nn.Module):
     """The Mamba mixer (``Mamba`` in ``mamba_simple.py``), readable PyTorch, CPU friendly.
 
     Args:
-        d_model: width of the input/output [int].
-        d_state: ``N``, state size per channel (16).
-        d_conv: width of the causal depthwise convolution (4).
-        expand: ``d_inner = expand * d_model`` (2).
-        dt_rank: rank ``R`` of the step-size projection; ``"auto"`` is ``ceil(d_model / 16)``.
-        dt_min, dt_max: the initial step sizes ``softplus(dt_proj.bias)`` are log-uniform in
-            ``[dt_min, dt_max]`` (1e-3, 1e-1), floored at ``dt_init_floor`` (1e-4).
-        dt_scale: scale of the uniform init of ``dt_proj.weight``, ``+-dt_scale / sqrt(R)``.
-        bias: biases on ``in_proj``/``out_proj`` (False, as the original); ``conv_bias`` (True).
-        backend: default selective-scan backend (``"auto"``, ``"naive"``, ``"cpu"``, ``"triton"``).
+        config: the hyper-parameters, a :class:`MambaConfig` (``d_model``, ``d_state``,
+            ``d_conv``, ``expand``, ``dt_rank``, the step-size initialisation, the biases).
         seed: seed of the ``torch.Generator`` that draws every initial weight (the global RNG
             is left untouched).
+        backend: default selective-scan backend (``"auto"``, ``"naive"``, ``"chunked"``,
+            ``"triton"``); ``forward`` can override it.
         dtype: parameter dtype (float32; use float64 for exactness checks).
+
+    ``seed``, ``backend`` and ``dtype`` choose how this block is initialised and run, not what
+    it is, so they are arguments of the block rather than fields of the config (as ``device``
+    and ``dtype`` are factory arguments of the original).  ``block.config`` is the config; the
+    sizes are also attributes of the block, as in the original: ``d_model``, ``d_state``,
+    ``d_conv``, ``expand``, ``d_inner`` and ``dt_rank`` (the resolved int, ``config.rank``).
 
     Shapes: ``forward`` maps [batch, L, d_model] to [batch, L, d_model]; ``step`` maps one token
     [batch, d_model] (or [batch, 1, d_model]) to the same shape.
@@ -145,45 +201,44 @@ class MambaBlock(nn.Module):
     Example::
 
         >>> import torch
-        >>> block = MambaBlock(d_model=16, d_state=16, d_conv=4, expand=2, seed=0)
+        >>> cfg = MambaConfig(d_model=16, d_state=16, d_conv=4, expand=2)
+        >>> block = MambaBlock(cfg, seed=0)
         >>> x = torch.randn(2, 64, 16, generator=torch.Generator().manual_seed(0))
         >>> block(x).shape
         torch.Size([2, 64, 16])
-        >>> sum(p.numel() for p in block.parameters()) == param_count(16)
+        >>> sum(p.numel() for p in block.parameters()) == param_count(cfg)
         True
     """
 
-    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: float = 2,
-                 dt_rank: int | str = "auto", dt_min: float = 1e-3, dt_max: float = 1e-1,
-                 dt_init_floor: float = 1e-4, dt_scale: float = 1.0, bias: bool = False,
-                 conv_bias: bool = True, backend: str = "auto", seed: int = 0,
+    def __init__(self, config: MambaConfig, *, seed: int = 0, backend: str = "auto",
                  dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        dims = resolve_dims(d_model, d_state, d_conv, expand, dt_rank)
-        if not 0 < dt_min <= dt_max:
-            raise ValueError(f"need 0 < dt_min <= dt_max, got {dt_min}, {dt_max}")
+        config = _check_config(config)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.d_model, self.d_state, self.d_conv = d_model, d_state, d_conv
-        self.expand, self.d_inner, self.dt_rank = expand, dims["d_inner"], dims["dt_rank"]
+        self.config = config
         self.backend = backend
-        di, r, n = self.d_inner, self.dt_rank, d_state
+        self.d_model, self.d_state, self.d_conv = config.d_model, config.d_state, config.d_conv
+        self.expand, self.d_inner, self.dt_rank = config.expand, config.d_inner, config.rank
+        d_model, d_conv, n = config.d_model, config.d_conv, config.d_state
+        di, r = self.d_inner, self.dt_rank
         kw = dict(dtype=dtype)
         # skip_init: build the layers without drawing from the global RNG; we fill them below.
-        self.in_proj = nn.utils.skip_init(nn.Linear, d_model, 2 * di, bias=bias, **kw)
+        self.in_proj = nn.utils.skip_init(nn.Linear, d_model, 2 * di, bias=config.bias, **kw)
         self.conv1d = nn.utils.skip_init(nn.Conv1d, di, di, kernel_size=d_conv, groups=di,
-                                         padding=d_conv - 1, bias=conv_bias, **kw)
+                                         padding=d_conv - 1, bias=config.conv_bias, **kw)
         self.x_proj = nn.utils.skip_init(nn.Linear, di, r + 2 * n, bias=False, **kw)
         self.dt_proj = nn.utils.skip_init(nn.Linear, r, di, bias=True, **kw)
-        self.out_proj = nn.utils.skip_init(nn.Linear, di, d_model, bias=bias, **kw)
+        self.out_proj = nn.utils.skip_init(nn.Linear, di, d_model, bias=config.bias, **kw)
         # S4D-real: A_n = -(n + 1) in every channel, stored as log so that A stays negative.
         a = torch.arange(1, n + 1, dtype=dtype).repeat(di, 1)  # (d_inner, N)
         self.A_log = nn.Parameter(torch.log(a))
         self.D = nn.Parameter(torch.ones(di, dtype=dtype))
-        self._init_weights(seed, dt_min, dt_max, dt_init_floor, dt_scale)
+        self._init_weights(seed)
 
     @torch.no_grad()
-    def _init_weights(self, seed, dt_min, dt_max, dt_init_floor, dt_scale) -> None:
+    def _init_weights(self, seed: int) -> None:
+        c = self.config
         g = torch.Generator().manual_seed(seed)
 
         def uniform_(p: torch.Tensor, bound: float) -> None:
@@ -195,12 +250,12 @@ class MambaBlock(nn.Module):
             uniform_(layer.weight, fan_in ** -0.5)
             if layer.bias is not None:
                 uniform_(layer.bias, fan_in ** -0.5)
-        uniform_(self.dt_proj.weight, dt_scale * self.dt_rank ** -0.5)
+        uniform_(self.dt_proj.weight, c.dt_scale * self.dt_rank ** -0.5)
         # Step sizes log-uniform in [dt_min, dt_max]; the bias is their inverse softplus,
         # softplus^{-1}(y) = y + log(1 - exp(-y)), so that softplus(bias) = dt at initialisation.
         log_dt = torch.rand(self.d_inner, generator=g, dtype=torch.float64)
-        dt = torch.exp(log_dt * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
-        dt = dt.clamp(min=dt_init_floor)
+        lo, hi = math.log(c.dt_min), math.log(c.dt_max)
+        dt = torch.exp(log_dt * (hi - lo) + lo).clamp(min=c.dt_init_floor)
         self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))
 
     @property
@@ -242,7 +297,7 @@ class MambaBlock(nn.Module):
         s = self.ssm_inputs(x)
         y, last = selective_scan(
             s["u"], s["delta"], self.A, s["B"], s["C"], self.D, z=s["z"],
-            delta_bias=self.dt_proj.bias, delta_softplus=True, return_last_state=True,
+            delta_bias=self.dt_proj.bias, delta_softplus=True, output_final_state=True,
             backend=backend or self.backend)
         out = self.out_proj(y.transpose(1, 2))  # (batch, L, d_model)
         if not return_state:

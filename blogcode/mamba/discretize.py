@@ -64,7 +64,8 @@ def zoh(delta, A, B) -> tuple[torch.Tensor, torch.Tensor]:
     Example::
 
         >>> import torch
-        >>> Ab, Bb = zoh(torch.tensor(0.5, dtype=torch.float64), torch.tensor([-2.0]), torch.ones(1))
+        >>> Ab, Bb = zoh(torch.tensor(0.5, dtype=torch.float64), torch.tensor([-2.0]),
+        ...              torch.ones(1))
         >>> round(float(Ab), 6), round(float(Bb), 6)   # exp(-1), (1 - exp(-1)) / 2
         (0.367879, 0.31606)
     """
@@ -84,7 +85,8 @@ def euler(delta, A, B) -> tuple[torch.Tensor, torch.Tensor]:
     Example::
 
         >>> import torch
-        >>> Ab, Bb = euler(torch.tensor(0.5, dtype=torch.float64), torch.tensor([-2.0]), torch.ones(1))
+        >>> Ab, Bb = euler(torch.tensor(0.5, dtype=torch.float64), torch.tensor([-2.0]),
+        ...                torch.ones(1))
         >>> round(float(Ab), 6), float(Bb)
         (0.367879, 0.5)
     """
@@ -132,7 +134,8 @@ def lti_kernel(delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.T
 def causal_conv(u: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """``y[..., c, t] = sum_{k<=t} K[c, k] u[..., c, t-k]`` by the definition (a double loop's sum).
 
-    Args: ``u`` [batch, d_inner, L]; ``K`` [d_inner, L'] with ``L' >= L``. Returns [batch, d_inner, L].
+    Args: ``u`` [batch, d_inner, L]; ``K`` [d_inner, L'] with ``L' >= L``.
+    Returns [batch, d_inner, L].
 
     Example::
 

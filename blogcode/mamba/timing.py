@@ -1,14 +1,14 @@
-"""Small wall-clock timings of the selective scan's CPU backends, for a post's build-time table.
+"""Wall-clock timings of the selective scan's backends, for a post's build-time table.
 
-Each figure is the best of ``repeat`` calls after one warm-up call (the minimum is the least
-disturbed by other processes on a shared machine), on ``threads`` threads; the thread count is
-restored afterwards so that timing does not change the rest of the process.
+Measured with the one protocol of :mod:`blogcode.timing` (threads pinned, warm-up, repeats until
+the spread is small, median); this module only builds Mamba-like inputs and checks that the
+backends agree before they are timed.
 
 Example::
 
-    >>> rows = time_scan([(1, 4, 4, 32)], repeat=1)
-    >>> sorted(rows[0])
-    ['L', 'N', 'batch', 'cpu', 'd_inner', 'naive']
+    >>> rows = time_scan([(1, 4, 4, 32)], min_repeats=1, max_repeats=1)
+    >>> sorted(k for k in rows[0] if not k.startswith("_"))
+    ['L', 'N', 'batch', 'chunked', 'd_inner', 'naive']
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import torch
 
 from blogcode.ssm.selective_scan import selective_scan
-from blogcode.timing import best_time, torch_threads
+from blogcode.timing import time_table
 
-__all__ = ["best_time", "scan_inputs", "time_scan"]
+__all__ = ["scan_inputs", "time_scan"]
 
 
 def scan_inputs(batch: int, d_inner: int, d_state: int, length: int, seed: int = 0,
@@ -44,26 +44,24 @@ def scan_inputs(batch: int, d_inner: int, d_state: int, length: int, seed: int =
 
 
 def time_scan(shapes: Sequence[tuple[int, int, int, int]],
-              backends: Sequence[str] = ("naive", "cpu"), repeat: int = 3, seed: int = 0,
-              threads: int | None = 1) -> list[dict]:
+              backends: Sequence[str] = ("naive", "chunked"), seed: int = 0,
+              **protocol) -> list[dict]:
     """Seconds per selective scan for each ``(batch, d_inner, N, L)`` and backend.
 
-    Returns one dict per shape: ``{"batch", "d_inner", "N", "L", <backend>: seconds, ...}``.
+    Returns one dict per shape: ``{"batch", "d_inner", "N", "L", <backend>: seconds, ...}``
+    (medians; the :class:`~blogcode.timing.Measurement` objects under ``"_measurements"``).
     The backends' outputs are compared first (float32, ``atol = rtol = 1e-4``): timing a wrong
-    answer raises ``AssertionError``.
+    answer raises ``AssertionError``.  ``protocol`` goes to :func:`blogcode.timing.measure`
+    (``threads=1`` by default).
     """
     if not backends:
         raise ValueError("give at least one backend")
-    with torch_threads(threads):
-        rows = []
-        for batch, d_inner, n, length in shapes:
-            kw = scan_inputs(batch, d_inner, n, length, seed=seed)
-            outs = [selective_scan(**kw, backend=b) for b in backends]
-            for b, y in zip(backends[1:], outs[1:], strict=True):
-                if not torch.allclose(y, outs[0], atol=1e-4, rtol=1e-4):
-                    raise AssertionError(f"backend {b!r} disagrees with {backends[0]!r}")
-            row = {"batch": batch, "d_inner": d_inner, "N": n, "L": length}
-            for b in backends:
-                row[b] = best_time(lambda b=b, kw=kw: selective_scan(**kw, backend=b), repeat=repeat)
-            rows.append(row)
-        return rows
+    cases = [{"batch": b, "d_inner": d, "N": n, "L": length} for b, d, n, length in shapes]
+
+    def setup(batch, d_inner, N, L):
+        return scan_inputs(batch, d_inner, N, L, seed=seed)
+
+    methods = {b: (lambda kw, b=b: selective_scan(**kw, backend=b)) for b in backends}
+    return time_table(cases, setup, methods,
+                      check=lambda name, y, ref: torch.allclose(y, ref, atol=1e-4, rtol=1e-4),
+                      **protocol)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 EXEC_LANGS = ("python", "py")
 _OPEN_RE = re.compile(
-    r"^(?P<indent>[ \t]*(?:>[ \t]*)*)(?P<fence>`{3,}|~{3,})[ \t]*\{?[ \t]*\.?(?P<lang>[\w+-]+)(?P<rest>[^`\n]*)$"
+    r"^(?P<indent>[ \t]*(?:>[ \t]*)*)(?P<fence>`{3,}|~{3,})"
+    r"[ \t]*\{?[ \t]*\.?(?P<lang>[\w+-]+)(?P<rest>[^`\n]*)$"
 )
 _OPT_RE = re.compile(r'([\w-]+)="([^"]*)"')
 TRUE = {"1", "on", "true", "yes"}
@@ -66,7 +67,10 @@ def scan(markdown: str, page: str, line_offset: int = 0) -> tuple[str, list[Bloc
             continue
         indent, fence, lang, rest = m["indent"], m["fence"], m["lang"], m["rest"]
         # Find the closing fence: same character, at least as long, same indentation.
-        close = re.compile(r"^" + re.escape(indent.rstrip()) + r"[ \t]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
+        close = re.compile(
+            r"^" + re.escape(indent.rstrip()) + r"[ \t]*"
+            + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$"
+        )
         j = i + 1
         while j < len(lines) and not close.match(lines[j]):
             j += 1

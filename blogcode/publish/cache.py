@@ -14,6 +14,10 @@ So editing prose changes no key; editing ``blogcode/x/y.py`` invalidates only th
 records of sessions that imported it.  Records are JSON files written
 atomically, one per static key, under the cache folder (git-ignored).
 
+:class:`CacheSettings` reads the environment switches that decide whether the
+cache is read, written, and whether blocks execute at all; :func:`stable_repr`
+turns configuration objects into text that is the same in every process.
+
 Command line: ``python -m blogcode.publish.cache clear|info [DIR]``.
 """
 
@@ -25,8 +29,10 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .blocks import BlockSpec
 from .deps import file_digest
@@ -35,6 +41,60 @@ from .execution import block_digest
 #: Bump when the format of records or of the rendered HTML changes.
 ENGINE_VERSION = "2"
 DEFAULT_DIR = Path(".cache") / "blogcode-exec"
+MODES = ("on", "off", "refresh")
+OFF_WORDS = ("0", "off", "no", "false")
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """How a build uses the cache: ``BLOGCODE_CACHE``, ``BLOGCODE_EXECUTE``, ``BLOGCODE_CACHE_DIR``.
+
+    ``mode``: ``on`` (default) reads and writes records; ``refresh`` executes every
+    block and writes; ``off`` neither reads nor writes.  ``execute`` is False when
+    ``BLOGCODE_EXECUTE`` is ``0``/``off``/``no``/``false`` (blocks are not run at all).
+    """
+
+    mode: str
+    execute: bool
+    folder: Path
+
+    @property
+    def read(self) -> bool:
+        return self.mode == "on"
+
+    @property
+    def write(self) -> bool:
+        return self.mode != "off"
+
+    @classmethod
+    def from_env(
+        cls, default_dir: str | Path, root: Path, environ: Mapping[str, str] = os.environ
+    ) -> CacheSettings:
+        """The settings in ``environ``; a relative folder is taken relative to ``root``.
+
+        Raises ValueError naming the bad value when ``BLOGCODE_CACHE`` is not one of MODES.
+        """
+        mode = environ.get("BLOGCODE_CACHE", "on").lower()
+        if mode not in MODES:
+            raise ValueError(f"BLOGCODE_CACHE must be on, off or refresh, not {mode!r}")
+        execute = environ.get("BLOGCODE_EXECUTE", "1").lower() not in OFF_WORDS
+        folder = Path(environ.get("BLOGCODE_CACHE_DIR") or default_dir)
+        return cls(mode, execute, folder if folder.is_absolute() else root / folder)
+
+
+def stable_repr(obj: Any) -> str:
+    """A repr that is the same in every process (no memory addresses): for cache keys."""
+    if isinstance(obj, dict):
+        items = sorted(obj.items(), key=lambda kv: str(kv[0]))
+        return "{" + ",".join(f"{stable_repr(k)}:{stable_repr(v)}" for k, v in items) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(stable_repr(v) for v in obj) + "]"
+    if isinstance(obj, (str, int, float, bool, type(None))):
+        return repr(obj)
+    if callable(obj):
+        name = getattr(obj, "__qualname__", type(obj).__qualname__)
+        return f"<{getattr(obj, '__module__', '?')}.{name}>"
+    return f"<{type(obj).__module__}.{type(obj).__qualname__}>"
 
 
 @dataclass

@@ -26,31 +26,32 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from .blocks import BlockSpec
 
 PACKAGE = "blogcode"
-# Build machinery: never reloaded between builds (the running plugin holds it).
-MACHINERY = {
-    "blogcode.publish",
-    "blogcode.publish.plugin",
-    "blogcode.publish.fence",
-    "blogcode.publish.execution",
-    "blogcode.publish.blocks",
-    "blogcode.publish.cache",
-    "blogcode.publish.notices",
-    "blogcode.publish.frontmatter",
-    "blogcode.publish.report",
-    "blogcode.publish.provenance",
-    "blogcode.publish.citation",
-    "blogcode.publish.readtime",
-    "blogcode.publish.slugs",
-    "blogcode.publish.mathtext",
-    "blogcode.publish.feed",
-    "blogcode.publish.deps",
-}
+#: The build machinery, never purged between builds (nor is ``blogcode`` itself): the
+#: running plugin holds these modules, and the fence keeps state in ``notices`` and ``deps`` ...
+MACHINERY = "blogcode.publish"
+#: ... except the helpers post code imports: they keep no build state, and are reloaded like
+#: the rest of blogcode when their source changes (else a block would run the old code).
+POST_HELPERS = ("blogcode.publish.figures", "blogcode.publish.results")
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def is_reloadable(name: str) -> bool:
+    """Whether ``mkdocs serve`` may forget module ``name`` when blogcode's sources change."""
+    if not name.startswith(PACKAGE + "."):
+        return False  # not blogcode, or the top-level package itself
+    return not _within(name, MACHINERY) or any(_within(name, h) for h in POST_HELPERS)
 
 
 class BlockTimeout(Exception):
@@ -149,7 +150,7 @@ def closure(names: set[str], graph: dict[str, ModuleInfo]) -> set[str]:
 
 @dataclass
 class Session:
-    namespace: dict
+    namespace: dict[str, Any]
     history: list[str] = field(default_factory=list)  # digests of the blocks run, in order
     imported: set[str] = field(default_factory=set)  # blogcode names the session imported
     files: dict[str, str] = field(default_factory=dict)  # data files its blocks declared
@@ -165,16 +166,25 @@ class _Printer:
     def __init__(self, buf: io.StringIO):
         self.buf = buf
 
-    def __call__(self, *args, sep=" ", end="\n", file=None, flush=False):
+    def __call__(
+        self, *args: object, sep: str | None = " ", end: str | None = "\n",
+        file: Any = None, flush: bool = False,
+    ) -> None:
         if file is not None and file not in (sys.stdout,):
             return builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
+        sep = " " if sep is None else sep  # None means the default, as for print
+        end = "\n" if end is None else end
         self.buf.write(sep.join(str(a) for a in args) + end)
 
 
-def _new_namespace(session: Session) -> dict:
+def _new_namespace(session: Session) -> dict[str, Any]:
     real_import = builtins.__import__
 
-    def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+    def recording_import(
+        name: str, globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None, fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> ModuleType:
         if level == 0 and (name == PACKAGE or name.startswith(PACKAGE + ".")):
             session.imported.add(name)
             for item in fromlist or ():
@@ -192,9 +202,27 @@ class Executor:
     def __init__(self, timeout: float = 120.0):
         self.timeout = timeout
         self.sessions: dict[tuple[str, str], Session] = {}
+        self._loaded: dict[str, str] = {}  # module -> digest of its source when last seen
 
     def reset(self) -> None:
         self.sessions.clear()
+
+    def purge_changed_modules(self, graph: dict[str, ModuleInfo]) -> int:
+        """Forget blogcode modules whose source changed since the last call; return how many.
+
+        When any did, every reloadable module is dropped from ``sys.modules`` (a module
+        that imported the changed one holds the old objects) and all sessions restart.
+        """
+        changed = [
+            name for name, digest in self._loaded.items()
+            if name in sys.modules and name in graph and graph[name].digest != digest
+        ]
+        if changed:
+            for name in [n for n in sys.modules if is_reloadable(n)]:
+                del sys.modules[name]
+            self.reset()
+        self._loaded.update((name, info.digest) for name, info in graph.items())
+        return len(changed)
 
     def _session_for(self, spec: BlockSpec) -> tuple[Session, list[BlockSpec]]:
         """The session to run ``spec`` in, and the earlier blocks to replay first."""
@@ -204,9 +232,9 @@ class Executor:
             return s, []
         key = (spec.page, spec.session)
         want = [block_digest(p) for p in spec.previous]
-        s = self.sessions.get(key)
-        if s is not None and s.history == want:
-            return s, []
+        known = self.sessions.get(key)
+        if known is not None and known.history == want:
+            return known, []
         s = Session({})
         s.namespace = _new_namespace(s)
         self.sessions[key] = s
@@ -232,7 +260,9 @@ class Executor:
         session.history.append(block_digest(spec))
         return out, session, time.perf_counter() - t0, len(replay)
 
-    def _run_one(self, spec: BlockSpec, session: Session, timeout: float | None, replaying: bool) -> str:
+    def _run_one(
+        self, spec: BlockSpec, session: Session, timeout: float | None, replaying: bool
+    ) -> str:
         limit = float(spec.option("timeout") or timeout or self.timeout)
         buf = io.StringIO()
         ns = session.namespace
@@ -245,7 +275,7 @@ class Executor:
         )
         result: dict[str, BaseException] = {}
 
-        def target():
+        def target() -> None:
             try:
                 tree = ast.parse(spec.code, filename, "exec")
                 ast.increment_lineno(tree, spec.line)
@@ -258,13 +288,13 @@ class Executor:
         worker = threading.Thread(target=target, name=f"block {spec.where}", daemon=True)
         worker.start()
         worker.join(limit)
-        if worker.is_alive():
+        if worker.is_alive() and worker.ident is not None:  # a started thread has an ident
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(worker.ident), ctypes.py_object(BlockTimeout)
             )
             worker.join(5.0)
-            exc = BlockTimeout(f"block ran longer than its time limit of {limit:g} s")
-            raise BlockError(spec, exc, f"BlockTimeout: {exc}\n", replaying)
+            late = BlockTimeout(f"block ran longer than its time limit of {limit:g} s")
+            raise BlockError(spec, late, f"BlockTimeout: {late}\n", replaying)
         if "error" in result:
             exc = result["error"]
             tb = traceback.TracebackException.from_exception(exc)

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from markdown import Markdown
 from pymdownx.superfences import SuperFencesException
 
 from . import deps, notices
@@ -42,6 +43,7 @@ log = logging.getLogger("mkdocs.plugins.blogcode")
 OPTIONS = {"exec", "session", "source", "html", "result", "timeout", "title"}
 SOURCE_MODES = {"", "above", "below", "tabbed-left", "tabbed-right"}
 LABEL_SOURCE, LABEL_RESULT = "源代码", "结果"
+DISABLED_HTML = '<p class="bc-exec-disabled">（本次构建未执行代码）</p>'  # BLOGCODE_EXECUTE=0
 
 
 @dataclass
@@ -77,7 +79,7 @@ class BuildContext:
         executor: Executor,
         environment: str,
         graph: dict[str, ModuleInfo],
-        markdown_factory: Callable[[], Any],
+        markdown_factory: Callable[[], Markdown],
         execute: bool = True,
     ):
         self.cache = cache
@@ -87,7 +89,7 @@ class BuildContext:
         self.module_hashes = {name: m.digest for name, m in graph.items()}
         self.execute = execute
         self._markdown_factory = markdown_factory
-        self._md = None
+        self._md: Markdown | None = None
         self.blocks: dict[str, list[BlockSpec]] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.events: list[BlockEvent] = []
@@ -109,7 +111,8 @@ class BuildContext:
         if not block_id or "#" not in block_id:
             raise SuperFencesException(
                 "an executable block was found outside a page the blogcode plugin scanned "
-                "(is the 'blogcode' plugin enabled in mkdocs.yml, and is the block not inside the output of another block?)"
+                "(is the 'blogcode' plugin enabled in mkdocs.yml, and is the block not inside "
+                "the output of another block?)"
             )
         page, _, index = block_id.rpartition("#")
         try:
@@ -123,7 +126,7 @@ class BuildContext:
         if got is not None:
             return got
         if not self.execute:
-            got = Outcome('<p class="bc-exec-disabled">（本次构建未执行代码）</p>', "disabled")
+            got = Outcome(DISABLED_HTML, "disabled")
         else:
             rec = self.cache.get(key, self.module_hashes)
             if rec is not None:
@@ -131,7 +134,10 @@ class BuildContext:
             else:
                 got = self._run(spec, key)
         self.outcomes[key] = got
-        event = BlockEvent(spec.page, spec.line, spec.session, got.status, got.seconds, got.replayed, notices=got.notices)
+        event = BlockEvent(
+            spec.page, spec.line, spec.session, got.status, got.seconds, got.replayed,
+            notices=got.notices,
+        )
         if got.status == "failed":
             event.error = got.html
             self.failures.append(event)
@@ -142,7 +148,10 @@ class BuildContext:
         broken = self.broken.get((spec.page, spec.session)) if spec.session else None
         if broken is not None:
             # Replaying the failed block again would only repeat its traceback.
-            log.error("%s: not run, because block at line %d of session %r failed", spec.where, broken.line, spec.session)
+            log.error(
+                "%s: not run, because block at line %d of session %r failed",
+                spec.where, broken.line, spec.session,
+            )
             return Outcome(
                 f'<div class="admonition failure bc-exec-error"><p class="admonition-title">'
                 f"未执行：同一会话中第 {broken.line} 行的代码块失败</p></div>",
@@ -157,14 +166,18 @@ class BuildContext:
             if spec.session:
                 self.broken[(spec.page, spec.session)] = err.spec
             log.error(
-                "Execution of a code block failed\n  page:  %s\n  block: line %d%s\n  error: %s: %s\n%s",
+                "Execution of a code block failed\n"
+                "  page:  %s\n  block: line %d%s\n  error: %s: %s\n%s",
                 spec.page, spec.line,
                 f" (session {spec.session!r})" if spec.session else "",
                 type(err.exc).__name__, err.exc,
                 _indent(err.tb_text),
             )
             if err.replaying:
-                log.error("  (the failing block is an earlier block of the same session: %s)", err.spec.where)
+                log.error(
+                    "  (the failing block is an earlier block of the same session: %s)",
+                    err.spec.where,
+                )
             body = (
                 f'<div class="admonition failure bc-exec-error"><p class="admonition-title">'
                 f"代码块执行失败：{_html.escape(spec.where)}</p>"
@@ -218,7 +231,20 @@ CONTEXT: BuildContext | None = None
 _SOURCE_HTML: dict[tuple[str, str], str] = {}
 
 
-def validator(language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md) -> bool:
+def check_registered(mdx_configs: dict[str, Any]) -> None:
+    """Raise ValueError unless superfences uses :func:`formatter` (mkdocs.yml ``mdx_configs``)."""
+    fences = mdx_configs.get("pymdownx.superfences", {}).get("custom_fences", [])
+    if not any(f.get("format") is formatter for f in fences):
+        raise ValueError(
+            "mkdocs.yml: pymdownx.superfences must register "
+            "blogcode.publish.fence.formatter for 'python'"
+        )
+
+
+def validator(
+    language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any],
+    md: Markdown,
+) -> bool:
     """Claim ``python`` fences that say ``exec="on"``; leave others to highlighting."""
     if inputs.get("exec", "").lower() not in TRUE:
         return False
@@ -265,18 +291,27 @@ def assemble(spec: BlockSpec, outcome: Outcome, source_html: str | None) -> str:
     return body
 
 
-def formatter(src: str, language: str, css_class: str, options: dict[str, Any], md, classes=None, id_value="", attrs=None, **kwargs) -> str:
+def formatter(
+    src: str, language: str, css_class: str, options: dict[str, Any], md: Markdown,
+    classes: list[str] | None = None, id_value: str = "", attrs: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> str:
     ctx = CONTEXT
     if ctx is None:
         raise SuperFencesException(
-            "executable code block found but the blogcode plugin is not active: add '- blogcode' to plugins in mkdocs.yml"
+            "executable code block found but the blogcode plugin is not active: "
+            "add '- blogcode' to plugins in mkdocs.yml"
         )
     spec = ctx.lookup(options.get("bc_block"))
     unknown = set(options.get("bc_inputs", {})) - OPTIONS
     if unknown:
-        log.error("%s: unknown option(s) %s on an executable block; known: %s", spec.where, sorted(unknown), sorted(OPTIONS))
+        log.error(
+            "%s: unknown option(s) %s on an executable block; known: %s",
+            spec.where, sorted(unknown), sorted(OPTIONS),
+        )
     if spec.option("source") not in SOURCE_MODES:
-        log.error("%s: source=%r is not one of %s", spec.where, spec.option("source"), sorted(SOURCE_MODES - {""}))
+        modes = sorted(SOURCE_MODES - {""})
+        log.error("%s: source=%r is not one of %s", spec.where, spec.option("source"), modes)
     try:
         outcome = ctx.outcome(spec)
         source_html = ctx.source_html(spec) if spec.option("source") else None
@@ -285,4 +320,6 @@ def formatter(src: str, language: str, css_class: str, options: dict[str, Any], 
         raise
     except Exception as exc:  # a bug in the machinery, not in the block: stop loudly
         log.exception("internal error while formatting block %s", spec.where)
-        raise SuperFencesException(f"internal error while formatting block {spec.where}: {exc}") from exc
+        raise SuperFencesException(
+            f"internal error while formatting block {spec.where}: {exc}"
+        ) from exc

@@ -20,7 +20,11 @@ import hashlib
 import html
 import io
 import re
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: The fixed style every figure is drawn with.
 STYLE: dict[str, Any] = {
@@ -43,7 +47,7 @@ STYLE: dict[str, Any] = {
 _ID_RE = re.compile(r'\bid="([^"]+)"')
 
 
-def _matplotlib():
+def _matplotlib() -> tuple[ModuleType, ModuleType]:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -52,7 +56,9 @@ def _matplotlib():
     return matplotlib, plt
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 3.6, **kw):
+def new_figure(
+    nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 3.6, **kw: Any
+) -> tuple[Figure, Any]:
     """``plt.subplots`` under the blog's fixed style. Returns ``(fig, axes)``."""
     matplotlib, plt = _matplotlib()
     with matplotlib.rc_context(STYLE):
@@ -72,7 +78,7 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return pattern.sub(lambda m: m.group(1) + prefix + m.group(2), svg)
 
 
-def render_svg(fig) -> str:
+def render_svg(fig: Figure) -> str:
     """The figure as an SVG string (no XML prolog, no metadata, ids unprefixed)."""
     matplotlib, plt = _matplotlib()
     buf = io.StringIO()
@@ -92,7 +98,7 @@ def render_svg(fig) -> str:
     return svg
 
 
-def svg_figure(fig, *, caption: str, alt: str, width: str | None = None) -> str:
+def svg_figure(fig: Figure, *, caption: str, alt: str, width: str | None = None) -> str:
     """Render ``fig`` as a ``<figure>`` with inline SVG, a caption and alt text.
 
     ``caption`` is shown under the figure (HTML-escaped, may be Chinese);

@@ -48,8 +48,12 @@ def device_kind() -> str:
     smi = shutil.which("nvidia-smi")
     if smi:
         try:
-            out = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=10)
-            name = out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else ""
+            out = subprocess.run(
+                [smi, "--query-gpu=name", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=10,
+            )
+            lines = out.stdout.strip().splitlines() if out.returncode == 0 else []
+            name = lines[0] if lines else ""
             if name:
                 return f"cuda:{name}"
         except (OSError, subprocess.SubprocessError):
@@ -68,7 +72,9 @@ def device_label() -> str:
 def commit_epoch() -> int | None:
     """Unix time of the checked-out commit, or None outside a git checkout."""
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%ct"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], capture_output=True, text=True, timeout=10
+        )
         if out.returncode == 0 and out.stdout.strip():
             return int(out.stdout.strip())
     except (OSError, subprocess.SubprocessError, ValueError):
@@ -76,12 +82,23 @@ def commit_epoch() -> int | None:
     return None
 
 
+def pin_source_date_epoch() -> None:
+    """Set ``SOURCE_DATE_EPOCH`` to the commit's time unless it is set (or there is no commit).
+
+    The dates MkDocs writes (sitemap lastmod, page update dates, the gzip header) come from
+    it, so a commit always builds the same site.
+    """
+    epoch = commit_epoch()
+    if "SOURCE_DATE_EPOCH" not in os.environ and epoch is not None:
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+
+
 @functools.lru_cache(maxsize=1)
 def build_date() -> _dt.date:
     """``SOURCE_DATE_EPOCH``, else the date of the checked-out commit, else today."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).date()
+    pinned = os.environ.get("SOURCE_DATE_EPOCH")
+    if pinned:
+        return _dt.datetime.fromtimestamp(int(pinned), _dt.UTC).date()
     epoch = commit_epoch()
     if epoch is not None:
         return _dt.datetime.fromtimestamp(epoch, _dt.UTC).date()

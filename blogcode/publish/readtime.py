@@ -12,7 +12,9 @@ import math
 import re
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SKIP = re.compile(r"<(pre|script|style|svg)\b.*?</\1>|<span class=\"arithmatex\">.*?</span>", re.S | re.I)
+_SKIP = re.compile(
+    r"<(pre|script|style|svg)\b.*?</\1>|<span class=\"arithmatex\">.*?</span>", re.S | re.I
+)
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 

@@ -21,7 +21,8 @@ def build_report(events: list[BlockEvent], seconds_total: float) -> dict:
                 "seconds": round(e.seconds, 4),
                 "replayed": e.replayed,
                 **({"error": e.error} if e.error else {}),
-                **({"notices": [{"kind": k, "message": m} for k, m in e.notices]} if e.notices else {}),
+                **({"notices": [{"kind": k, "message": m} for k, m in e.notices]}
+                   if e.notices else {}),
             }
         )
     slowest = sorted(events, key=lambda e: e.seconds, reverse=True)[:10]
@@ -31,10 +32,12 @@ def build_report(events: list[BlockEvent], seconds_total: float) -> dict:
         "executed_seconds": round(sum(e.seconds for e in events if e.status == "executed"), 3),
         "build_seconds": round(seconds_total, 3),
         "slowest": [
-            {"page": e.page, "line": e.line, "status": e.status, "seconds": round(e.seconds, 4)} for e in slowest
+            {"page": e.page, "line": e.line, "status": e.status, "seconds": round(e.seconds, 4)}
+            for e in slowest
         ],
         "notices": [
-            {"page": e.page, "line": e.line, "kind": k, "message": m} for e in events for k, m in e.notices
+            {"page": e.page, "line": e.line, "kind": k, "message": m}
+            for e in events for k, m in e.notices
         ],
         "pages": pages,
     }
@@ -48,7 +51,8 @@ def write_report(report: dict, path: Path) -> None:
 def summary_lines(report: dict) -> list[str]:
     c = report["counts"]
     lines = [
-        "Execution report: {} blocks — {} executed, {} cached, {} failed{} ({:.2f} s executing)".format(
+        "Execution report: {} blocks — {} executed, {} cached, {} failed{} "
+        "({:.2f} s executing)".format(
             report["blocks"], c.get("executed", 0), c.get("cached", 0), c.get("failed", 0),
             f", {c['disabled']} not executed (execution disabled)" if c.get("disabled") else "",
             report["executed_seconds"],
@@ -57,7 +61,9 @@ def summary_lines(report: dict) -> list[str]:
     slow = [s for s in report["slowest"] if s["seconds"] > 0]
     if slow:
         lines.append("  slowest blocks:")
-        lines += [f"    {s['seconds']:8.3f} s  {s['status']:<8} {s['page']}:{s['line']}" for s in slow]
+        lines += [
+            f"    {s['seconds']:8.3f} s  {s['status']:<8} {s['page']}:{s['line']}" for s in slow
+        ]
     for n in report["notices"]:
         lines.append(f"  notice [{n['kind']}] {n['page']}:{n['line']}: {n['message']}")
     return lines

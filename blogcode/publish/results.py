@@ -30,10 +30,11 @@ KERNEL_SOURCES = (
     "blogcode/ssm/selective_scan/naive.py",
     "blogcode/ssm/selective_scan/chunked.py",
     "blogcode/ssm/selective_scan/triton.py",
-    "blogcode/rwkv/__init__.py",
-    "blogcode/rwkv/naive.py",
-    "blogcode/rwkv/chunked.py",
-    "blogcode/rwkv/triton.py",
+    "blogcode/ops.py",
+    "blogcode/rwkv/wkv/__init__.py",
+    "blogcode/rwkv/wkv/naive.py",
+    "blogcode/rwkv/wkv/chunked.py",
+    "blogcode/rwkv/wkv/triton.py",
     "benchmarks/bench_kernels.py",
 )
 
@@ -128,8 +129,10 @@ def render_kernels(path: Path | str = DEFAULT_RESULTS, ops: list[str] | None = N
                      "`nox -s bench_kernels`。")
     if data["status"] == "not measured":
         parts.append("GPU 数据：**尚未测量**。本站构建时没有可用的 GPU，"
-                     f"`{Path(path).name}` 只记录了当前内核源码的哈希 `{data['kernel_source_hash']}`，"
-                     "不含任何数字；在有 CUDA 的机器上运行 `nox -s bench_kernels` 后，这里会显示实测表格。")
+                     f"`{Path(path).name}` 只记录了当前内核源码的哈希 "
+                     f"`{data['kernel_source_hash']}`，"
+                     "不含任何数字；在有 CUDA 的机器上运行 `nox -s bench_kernels` 后，"
+                     "这里会显示实测表格。")
         return "\n\n".join(parts) + "\n"
     entries = data["ops"]
     for op in ops or list(entries):

@@ -1,4 +1,10 @@
-"""ASCII slugs for the blog's categories (no Chinese in URLs)."""
+"""The blog's categories and their ASCII URL slugs (no Chinese in URLs).
+
+:data:`CATEGORY_SLUGS` is the one list of categories: mkdocs.yml does not repeat
+it (no ``categories_allowed``).  Front-matter validation rejects a post with any
+other category, naming the file and the key, and :func:`category_slug` (Material's
+``categories_slugify``) raises for one, so an unknown category always fails the build.
+"""
 
 from __future__ import annotations
 

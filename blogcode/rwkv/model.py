@@ -30,22 +30,61 @@ softmax, keep the most likely tokens until their total probability passes ``top_
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import types
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["TinyRWKV", "random_checkpoint", "load_rnn_weights", "top_p_cutoff", "sample",
-           "STATE_FIELDS"]
+from .wkv import empty_state, wkv
+
+__all__ = ["RWKVConfig", "TinyRWKV", "random_checkpoint", "load_rnn_weights", "top_p_cutoff",
+           "sample", "STATE_FIELDS"]
 
 #: The five vectors of state kept per layer in RNN mode, in this order.
 STATE_FIELDS = ("att_xx", "aa", "bb", "pp", "ffn_xx")
-#: ``pp`` of the empty state in ``model_run.py`` (a finite stand-in for -inf).
-EMPTY_PP = -1e30
 
 
-def random_checkpoint(vocab_size: int = 50, n_layer: int = 2, n_embd: int = 16, *, seed: int = 0,
+@dataclasses.dataclass(frozen=True)
+class RWKVConfig:
+    """The sizes of an RWKV-4 model (as nanoGPT's ``GPTConfig`` holds a GPT's).
+
+    The defaults are tiny, for a float64 model that runs on a CPU in a blog post; RWKV-4's
+    smallest Pile model (RWKV-4-Pile-169M) has ``vocab_size=50277``, ``n_layer=12``,
+    ``n_embd=768``.  Invalid values raise ``ValueError`` naming the field.
+
+    Example::
+
+        >>> cfg = RWKVConfig(vocab_size=10, n_layer=2, n_embd=4)
+        >>> cfg.dim_ffn
+        16
+    """
+
+    vocab_size: int = 50  # V, tokens of the vocabulary (rows of emb and head)
+    n_layer: int = 2  # L, blocks of time mixing + channel mixing
+    n_embd: int = 16  # C, channels of the residual stream
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "n_layer", "n_embd"):
+            val = getattr(self, name)
+            if not isinstance(val, int) or isinstance(val, bool) or val < 1:
+                raise ValueError(f"{name} must be a positive int, got {val!r}")
+
+    @property
+    def dim_ffn(self) -> int:
+        """Hidden width of channel mixing, ``4 * n_embd`` (fixed in RWKV-4's ``model.py``)."""
+        return 4 * self.n_embd
+
+
+def _check_config(config) -> RWKVConfig:
+    if not isinstance(config, RWKVConfig):
+        raise TypeError(f"expected an RWKVConfig, e.g. RWKVConfig(vocab_size=50, n_layer=2, "
+                        f"n_embd=16), got {type(config).__name__}")
+    return config
+
+
+def random_checkpoint(config: RWKVConfig = RWKVConfig(), *, seed: int = 0,
                       dtype=torch.float64) -> dict[str, torch.Tensor]:
     """A seeded random ``state_dict`` with RWKV-4's names and shapes (see the module docstring).
 
@@ -55,15 +94,14 @@ def random_checkpoint(vocab_size: int = 50, n_layer: int = 2, n_embd: int = 16, 
 
     Example::
 
-        >>> ck = random_checkpoint(10, 2, 4)
+        >>> ck = random_checkpoint(RWKVConfig(vocab_size=10, n_layer=2, n_embd=4))
         >>> tuple(ck["blocks.1.ffn.key.weight"].shape), tuple(ck["blocks.0.att.time_mix_k"].shape)
         ((16, 4), (1, 1, 4))
     """
-    for name, val in (("vocab_size", vocab_size), ("n_layer", n_layer), ("n_embd", n_embd)):
-        if not isinstance(val, int) or isinstance(val, bool) or val < 1:
-            raise ValueError(f"{name} must be a positive int, got {val!r}")
+    config = _check_config(config)
+    vocab_size, n_layer = config.vocab_size, config.n_layer
     g = torch.Generator().manual_seed(seed)
-    C, H = n_embd, 4 * n_embd
+    C, H = config.n_embd, config.dim_ffn
 
     def randn(*shape, scale=1.0):
         return torch.randn(*shape, generator=g, dtype=torch.float64) * scale
@@ -110,7 +148,7 @@ def load_rnn_weights(checkpoint: dict[str, torch.Tensor], dtype=torch.float64):
 
     Example::
 
-        >>> w = load_rnn_weights(random_checkpoint(10, 2, 4))
+        >>> w = load_rnn_weights(random_checkpoint(RWKVConfig(10, 2, 4)))
         >>> tuple(w.blocks[1].att.time_mix_k.shape), bool((w.blocks[0].att.time_decay < 0).all())
         ((4,), True)
     """
@@ -143,14 +181,18 @@ class TinyRWKV:
     """A random RWKV-4 model small enough to run on a CPU in float64.
 
     Args:
-        vocab_size, n_layer, n_embd: sizes (``V``, ``L``, ``C``).
-        seed: seed of the random weights.
+        config: the sizes (``V``, ``L``, ``C``), an :class:`RWKVConfig` (its defaults if omitted).
+        seed: seed of the random weights, :func:`random_checkpoint` ``(config, seed=seed)``.
         dtype: compute dtype of both modes (float64 by default, to compare them exactly).
+
+    ``model.config`` is the config; ``model.vocab_size``, ``model.n_layer``, ``model.n_embd``
+    are its sizes.  ``seed`` and ``dtype`` say how the weights are drawn and held, not what the
+    model is, so they are arguments of the model, not fields of the config.
 
     Example::
 
         >>> import torch
-        >>> m = TinyRWKV(vocab_size=20, n_layer=2, n_embd=8, seed=0)
+        >>> m = TinyRWKV(RWKVConfig(vocab_size=20, n_layer=2, n_embd=8), seed=0)
         >>> logits_gpt = m.forward([3, 1, 4, 1, 5])          # [T, V], all tokens at once
         >>> state, rows = None, []
         >>> for tok in [3, 1, 4, 1, 5]:
@@ -160,16 +202,27 @@ class TinyRWKV:
         True
     """
 
-    def __init__(self, vocab_size: int = 50, n_layer: int = 2, n_embd: int = 16, *,
-                 seed: int = 0, dtype=torch.float64):
+    def __init__(self, config: RWKVConfig = RWKVConfig(), *, seed: int = 0, dtype=torch.float64):
+        config = _check_config(config)
         if dtype not in (torch.float32, torch.float64):
             raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        self.vocab_size, self.n_layer, self.n_embd = vocab_size, n_layer, n_embd
-        self.dtype = dtype
+        self.config, self.seed, self.dtype = config, seed, dtype
         #: the raw checkpoint (what GPT mode reads; ``time_decay`` is the parameter ``w``)
-        self.checkpoint = random_checkpoint(vocab_size, n_layer, n_embd, seed=seed, dtype=dtype)
+        self.checkpoint = random_checkpoint(config, seed=seed, dtype=dtype)
         #: the RNN-mode view of the same weights (``time_decay`` already ``-exp(w)``)
         self.w = load_rnn_weights(self.checkpoint, dtype)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    @property
+    def n_layer(self) -> int:
+        return self.config.n_layer
+
+    @property
+    def n_embd(self) -> int:
+        return self.config.n_embd
 
     # ---------------------------------------------------------------- validation
     def _check_token(self, token) -> int:
@@ -198,9 +251,14 @@ class TinyRWKV:
         return t.long()
 
     def empty_state(self) -> torch.Tensor:
-        """State before any token: [L, 5, C] rows ``STATE_FIELDS``; zeros, ``pp = -1e30``."""
+        """State before any token: [L, 5, C] with rows ``STATE_FIELDS``.
+
+        The token-shift rows are zeros and rows ``aa, bb, pp`` are the WKV op's empty state,
+        :func:`blogcode.rwkv.wkv.empty_state` (``aa = bb = 0``, ``pp = EMPTY_PP``), one per
+        layer: the model and the op start from the same value.
+        """
         state = torch.zeros(self.n_layer, 5, self.n_embd, dtype=self.dtype)
-        state[:, 3] = EMPTY_PP
+        state[:, 1:4] = empty_state(self.n_layer, self.n_embd, dtype=self.dtype)
         return state
 
     def _check_state(self, state) -> torch.Tensor:
@@ -263,7 +321,7 @@ class TinyRWKV:
         return w.head.weight @ x, state
 
     # ---------------------------------------------------------------- GPT mode
-    def forward(self, tokens, *, backend: str = "cpu", return_state: bool = False):
+    def forward(self, tokens, *, backend: str = "chunked", return_state: bool = False):
         """GPT mode: logits for every position, all tokens at once.
 
         Args:
@@ -275,8 +333,6 @@ class TinyRWKV:
 
         Returns logits [T, V] (or [batch, T, V]), and the state if asked.
         """
-        from . import wkv  # the package's dispatcher (imported late: the package imports us)
-
         t = self._check_tokens(tokens)
         squeeze = torch.as_tensor(tokens).dim() == 1
         ck = self.checkpoint
@@ -301,7 +357,7 @@ class TinyRWKV:
             r = torch.sigmoid(_mix(xa, xs, ck[f"{b}.att.time_mix_r"])
                               @ ck[f"{b}.att.receptance.weight"].T)
             y, wkv_state = wkv(ck[f"{b}.att.time_decay"], ck[f"{b}.att.time_first"], k, v,
-                               backend=backend)
+                               output_final_state=True, backend=backend)
             x = x + (r * y) @ ck[f"{b}.att.output.weight"].T
             xf = ln(x, f"{b}.ln2")
             xs = shift(xf)

@@ -158,7 +158,8 @@ def _check_state(A, x, u, k) -> tuple[np.ndarray, complex, int]:
 
 
 def legs_bilinear_step(A, B, x, u, k: int) -> np.ndarray:
-    """One bilinear step of the LegS ODE ``x' = (A x + B u) / t``, from ``t = k*eps`` to ``(k+1)*eps``.
+    """One bilinear step of the LegS ODE ``x' = (A x + B u) / t``, from ``t = k*eps`` to
+    ``(k+1)*eps``.
 
     ``x_{k+1} = (I - A/(2(k+1)))^{-1} [ (I + A/(2k)) x_k + B u_k / k ]``; the step size
     has cancelled (``eps / t_k = 1/k``).  ``k >= 1``; shapes ``x (N,)``, ``u`` scalar.
@@ -241,7 +242,8 @@ def legs_scan(A, B, u, method: str = "zoh", eps: float = 1.0) -> np.ndarray:
             X[k] = legs_solve_fast(1.0 / (2 * (k + 1)), rhs)
         else:
             raise ValueError(
-                f"unknown method {method!r}; use 'zoh', 'bilinear', 'bilinear-eps' or 'bilinear-fast'"
+                f"unknown method {method!r}; "
+                "use 'zoh', 'bilinear', 'bilinear-eps' or 'bilinear-fast'"
             )
     return X
 

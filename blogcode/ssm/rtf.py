@@ -19,7 +19,6 @@ Glossary:
 
 from __future__ import annotations
 
-import time
 from functools import partial
 
 import numpy as np
@@ -64,7 +63,8 @@ def _rev_charpoly(M: np.ndarray) -> np.ndarray:
 
 
 def coeffs_from_ssm(Ab, Bb, C, L: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(a, b)`` with ``sum_{j<L} K_j z^j = b(z)/a(z)`` at ``z^L = 1``, by characteristic polynomials.
+    """``(a, b)`` with ``sum_{j<L} K_j z^j = b(z)/a(z)`` at ``z^L = 1``, by characteristic
+    polynomials.
 
     With ``Ct^* = C^* (I - Ab^L)`` the truncated generating function at the roots of unity is
     ``Ct^* (I - z Ab)^{-1} Bb``.  Its denominator is ``a(z) = det(I - z Ab)``.  For the
@@ -172,7 +172,8 @@ def companion(a, b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def realize(a, b, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A recurrent realisation whose first ``L`` kernel terms equal :func:`kernel_fft` ``(a, b, L)``.
+    """A recurrent realisation whose first ``L`` kernel terms equal :func:`kernel_fft`
+    ``(a, b, L)``.
 
     ``kernel_fft`` returns the ``L``-periodic aliasing of the series of ``b/a``; the companion
     system with the output vector ``C`` solving ``C^T (I - Ac^L) = Cc^T`` has exactly that
@@ -255,8 +256,8 @@ def _direct_powers_torch(Ab_t, Bb_t, C_t, L: int):
     return out
 
 
-def time_kernel_methods(ds, L: int = 1024, repeats: int = 3, device=None) -> list[dict]:
-    """Best-of-``repeats`` wall time (seconds) to compute a length-``L`` kernel, per state size.
+def time_kernel_methods(ds, L: int = 1024, device=None, **protocol) -> list[dict]:
+    """Seconds to compute a length-``L`` kernel, per state size, under :mod:`blogcode.timing`.
 
     Methods (torch, on ``device``; default :func:`blogcode.device.pick_device`):
 
@@ -266,21 +267,27 @@ def time_kernel_methods(ds, L: int = 1024, repeats: int = 3, device=None) -> lis
 
     ``direct`` and ``s4`` use the LegS matrix with a fixed random ``C`` (seed 0), step ``1/L``;
     ``rtf`` uses random ``(a, b)`` with ``sum |a_i| = 1/2`` (its own parameterisation: the
-    LegS-to-``(a, b)`` conversion is ill-conditioned at large ``d``, see the post).  Returns one dict per ``d``: ``{"d", "direct", "s4", "rtf"}``.
+    LegS-to-``(a, b)`` conversion is ill-conditioned at large ``d``, see the post); the three
+    kernels are checked against each other in the tests and the post.  Returns one dict per
+    ``d``: ``{"d", "direct", "s4", "rtf"}`` (median seconds); ``protocol`` goes to
+    :func:`blogcode.timing.measure` (one thread by default; on CUDA every sample synchronises).
     """
     import torch
 
     from blogcode.device import pick_device
     from blogcode.ssm.hippo import legs
     from blogcode.ssm.s4 import bilinear, dplr_decompose, kernel_dplr
+    from blogcode.timing import time_table
 
     dev = pick_device() if device is None else torch.device(device)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    if dev.type == "cuda":
+        protocol.setdefault("sync", torch.cuda.synchronize)
     rng = np.random.default_rng(0)
-    rows = []
+    ds = [int(d) for d in ds]
     for d in ds:
-        d = int(d)
         _check_L(L, d)
+
+    def setup(d):
         A, B = legs(d)
         C = rng.standard_normal(d)
         step = 1.0 / L
@@ -290,25 +297,12 @@ def time_kernel_methods(ds, L: int = 1024, repeats: int = 3, device=None) -> lis
         a = rng.standard_normal(d)
         a *= 0.5 / np.abs(a).sum()
         b = rng.standard_normal(d)
-        Ab_t = torch.as_tensor(Ab, device=dev)
-        Bb_t = torch.as_tensor(Bb, device=dev)
-        C_t = torch.as_tensor(C, device=dev)
-
-        fns = {
-            "direct": partial(_direct_powers_torch, Ab_t, Bb_t, C_t, L),
+        as_t = partial(torch.as_tensor, device=dev)
+        return {
+            "direct": partial(_direct_powers_torch, as_t(Ab), as_t(Bb), as_t(C), L),
             "s4": partial(kernel_dplr, Lam, P, Bt, Ct, step, L, device=dev),
             "rtf": partial(kernel_fft, a, b, L, device=dev),
         }
-        row: dict = {"d": d}
-        for name, fn in fns.items():
-            fn()  # warm-up
-            sync()
-            best = float("inf")
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                fn()
-                sync()
-                best = min(best, time.perf_counter() - t0)
-            row[name] = best
-        rows.append(row)
-    return rows
+
+    methods = {name: (lambda fns, name=name: fns[name]()) for name in ("direct", "s4", "rtf")}
+    return time_table([{"d": d} for d in ds], setup, methods, **protocol)

@@ -79,7 +79,8 @@ def _device(device):
 
 # ----------------------------------------------------------------------------- views
 def bilinear(A, B, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """S4's discretisation: ``Ab = (I - step*A/2)^{-1}(I + step*A/2)``, ``Bb = step*(I - step*A/2)^{-1} B``.
+    """S4's discretisation: ``Ab = (I - step*A/2)^{-1}(I + step*A/2)``,
+    ``Bb = step*(I - step*A/2)^{-1} B``.
 
     Same as :func:`blogcode.ssm.discretize.bilinear`; ``C`` is unchanged by it.
 
@@ -372,7 +373,8 @@ def fft_conv(u, K, device=None):
     K_t = torch.as_tensor(np.asarray(K) if not torch.is_tensor(K) else K)
     if u_t.ndim < 1 or K_t.ndim != 1 or K_t.shape[0] != u_t.shape[-1]:
         raise ValueError(
-            f"u must be (..., L) and K (L,) with the same L, got {tuple(u_t.shape)}, {tuple(K_t.shape)}"
+            f"u must be (..., L) and K (L,) with the same L, "
+            f"got {tuple(u_t.shape)}, {tuple(K_t.shape)}"
         )
     if u_t.is_complex() or K_t.is_complex():
         raise ValueError("fft_conv expects real u and K (take .real of a complex kernel)")

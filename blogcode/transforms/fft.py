@@ -165,8 +165,8 @@ def multiply(a: Sequence, b: Sequence) -> np.ndarray:
     Pads to a power of two ``>= len(a) + len(b) - 1`` so the cyclic convolution computed by
     ``F^-1(F(a) . F(b))`` equals the ordinary one.  Integer input is rounded back to
     ``int64``; when :func:`rounding_error_bound` says the float error could reach ``0.5``,
-    ``ValueError`` is raised instead (use :func:`blogcode.transforms.ntt.multiply` or split the coefficients).  Real float
-    input gives ``float64``, complex input ``complex128``.
+    ``ValueError`` is raised instead (use :func:`blogcode.transforms.ntt.multiply` or split the
+    coefficients).  Real float input gives ``float64``, complex input ``complex128``.
 
     >>> multiply([1, 1], [1, 1]).tolist()
     [1, 2, 1]

@@ -106,7 +106,8 @@ def naive_and_conv(a: Sequence, b: Sequence) -> list:
 
 
 def naive_dft(a: Sequence) -> list[complex]:
-    """``A[k] = sum_j a[j] exp(-2 pi i j k / n)``: the polynomial at ``w^k``, ``w = e^{-2 pi i/n}``."""
+    """``A[k] = sum_j a[j] exp(-2 pi i j k / n)``: the polynomial at ``w^k``,
+    ``w = e^{-2 pi i/n}``."""
     x = _as_list(a, "a")
     n = len(x)
     return [sum(x[j] * cmath.exp(-2j * cmath.pi * j * k / n) for j in range(n)) for k in range(n)]

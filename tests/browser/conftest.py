@@ -46,7 +46,9 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
     if not (SITE_DIR / "index.html").exists():
-        _unavailable(f"no built site in {SITE_DIR} (run `nox -s browser`, or set BLOGCODE_SITE_DIR)")
+        _unavailable(
+            f"no built site in {SITE_DIR} (run `nox -s browser`, or set BLOGCODE_SITE_DIR)"
+        )
     return SITE_DIR
 
 
@@ -122,7 +124,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for page, text in STATS.console_errors[:20]:
         w(f"  {page}: {text[:200]}")
     w(f"equation numbers rendered: {STATS.equations}; \\eqref links clicked: {STATS.eqref_clicks}; "
-      f"figures checked: {STATS.figures} ({STATS.figures_behind_tab} shown only after clicking a 结果 tab)")
+      f"figures checked: {STATS.figures} "
+      f"({STATS.figures_behind_tab} shown only after clicking a 结果 tab)")
     if STATS.searches:
         ok = sum(1 for *_, good in STATS.searches if good)
         w(f"searches: {ok}/{len(STATS.searches)} found their posts: "
@@ -134,16 +137,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
           f"({len(bad)} serious/critical)")
         for url, vs in STATS.axe.items():
             for v in vs:
-                nodes = "; ".join(" ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
+                nodes = "; ".join(" ".join(n["target"]) if isinstance(n["target"], list)
+                                  else str(n["target"])
                                   for n in v["nodes"][:3])
-                w(f"  {url} [{v.get('impact')}] {v['id']}: {len(v['nodes'])} node(s): {nodes[:240]}")
+                w(f"  {url} [{v.get('impact')}] {v['id']}: "
+                  f"{len(v['nodes'])} node(s): {nodes[:240]}")
     if STATS.weight:
         wt = STATS.weight
         w(f"page weight of a typical post {wt['url']} (transferred, uncompressed server; "
           f"gzip estimate in brackets):")
         for kind, row in wt["by_type"].items():
-            w(f"  {kind:<10} {row['count']:>3} files  {human(row['bytes']):>10}  [{human(row['gzip'])}]")
-        w(f"  {'total':<10} {wt['count']:>3} files  {human(wt['bytes']):>10}  [{human(wt['gzip'])}]")
+            w(f"  {kind:<10} {row['count']:>3} files  "
+              f"{human(row['bytes']):>10}  [{human(row['gzip'])}]")
+        w(f"  {'total':<10} {wt['count']:>3} files  "
+          f"{human(wt['bytes']):>10}  [{human(wt['gzip'])}]")
     for shot in STATS.screenshots:
         w(f"screenshot: {shot}")
     w(f"browser checks took {time.monotonic() - _T0:.0f} s")

@@ -38,7 +38,9 @@ class Reader:
     """A browser context as a reader's tab: local requests only, errors recorded per page."""
 
     def __init__(self, browser: Browser, base: str, **context_options):
-        options = {"viewport": DESKTOP, "locale": "zh-CN", "color_scheme": "light", **context_options}
+        options = {
+            "viewport": DESKTOP, "locale": "zh-CN", "color_scheme": "light", **context_options
+        }
         self.base = base
         self.context: BrowserContext = browser.new_context(**options)
         self.context.route("**/*", self._route)
@@ -83,7 +85,8 @@ class Reader:
 
         def failed(request) -> None:
             # ERR_ABORTED: cancelled by a navigation (a reload while the search worker loads).
-            if urlsplit(request.url).hostname in ALLOWED_HOSTS and "ERR_ABORTED" not in str(request.failure):
+            if (urlsplit(request.url).hostname in ALLOWED_HOSTS
+                    and "ERR_ABORTED" not in str(request.failure)):
                 self._error(f"request failed: {request.url} ({request.failure})")
 
         def response(resp) -> None:
@@ -125,7 +128,8 @@ def wait_for_math(page: Page, timeout: float = 30_000) -> None:
     page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")
     # Instant navigation typesets via document$ after the swap: wait until no math is left raw.
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('mjx-container'))",
+        "() => [...document.querySelectorAll('.arithmatex')]"
+        ".every(e => e.querySelector('mjx-container'))",
         timeout=timeout,
     )
     page.evaluate("() => MathJax.startup.promise.then(() => true)")
@@ -148,7 +152,8 @@ _MATH_JS = """() => {
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (n.parentElement.closest(skip)) continue;
     const t = n.textContent;
-    if (/\\$\\$|\\\\begin\\{|\\\\end\\{|\\\\\\(|\\\\\\[|\\$[^$\\s][^$]*[\\\\^_][^$]*\\$/.test(t)) raw.push(t.trim().slice(0, 120));
+    if (/\\$\\$|\\\\begin\\{|\\\\end\\{|\\\\\\(|\\\\\\[|\\$[^$\\s][^$]*[\\\\^_][^$]*\\$/.test(t))
+      raw.push(t.trim().slice(0, 120));
   }
   const refs = [...document.querySelectorAll('mjx-container a[href^="#mjx-eqn"]')].map(a => {
     const id = decodeURIComponent(a.getAttribute('href').slice(1));
@@ -188,7 +193,8 @@ _OVERFLOW_JS = """(limit) => {
     return false;
   };
   const describe = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+      (el.className && typeof el.className === 'string'
+        ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
   const offenders = new Set();
   for (const el of document.body.querySelectorAll('*')) {
     const r = el.getBoundingClientRect();
@@ -197,8 +203,9 @@ _OVERFLOW_JS = """(limit) => {
   }
   const top = [...offenders].filter(el => !offenders.has(el.parentElement));
   return {scrollWidth: document.scrollingElement.scrollWidth,
-          offenders: top.slice(0, 8).map(el => describe(el) + ' right=' + Math.round(el.getBoundingClientRect().right) +
-                                             ' in ' + (el.closest('article h2, section, article, main')?.tagName || '?'))};
+          offenders: top.slice(0, 8).map(el =>
+            describe(el) + ' right=' + Math.round(el.getBoundingClientRect().right) +
+            ' in ' + (el.closest('article h2, section, article, main')?.tagName || '?'))};
 }"""
 
 
@@ -247,7 +254,8 @@ def click_eqrefs(page: Page, report: PageReport, max_clicks: int = 2) -> None:
     # Links a reader can see (not in an inactive tab or a closed <details>).
     visible = page.evaluate(
         """() => [...document.querySelectorAll('mjx-container a[href^="#mjx-eqn"]')]
-                 .map((a, i) => a.checkVisibility({visibilityProperty: true}) ? i : -1).filter(i => i >= 0)"""
+                 .map((a, i) => a.checkVisibility({visibilityProperty: true}) ? i : -1)
+                 .filter(i => i >= 0)"""
     )
     picks = sorted({visible[0], visible[-1]})[:max_clicks] if visible else []
     for i in picks:
@@ -271,7 +279,8 @@ def click_eqrefs(page: Page, report: PageReport, max_clicks: int = 2) -> None:
                   const x = Math.max(box.left + 1, Math.min(box.right - 2, r.left + r.width / 2));
                   const y = r.top + r.height / 2;
                   if (y < 0 || y >= innerHeight) return false;
-                  const hit = document.elementFromPoint(Math.max(0, Math.min(innerWidth - 1, x)), y);
+                  const hit = document.elementFromPoint(
+                    Math.max(0, Math.min(innerWidth - 1, x)), y);
                   return !!hit && hit.closest('.arithmatex') === t.closest('.arithmatex');
                 }""",
                 arg=target,
@@ -280,10 +289,14 @@ def click_eqrefs(page: Page, report: PageReport, max_clicks: int = 2) -> None:
         except Exception:  # noqa: BLE001 - reported as a failed check, with the details
             state = page.evaluate(
                 "(id) => { const t = document.getElementById(id); if (!t) return 'no such element';"
-                " const r = t.getBoundingClientRect(); return `top=${Math.round(r.top)} of ${innerHeight}, scrollY=${scrollY}`; }",
+                " const r = t.getBoundingClientRect();"
+                " return `top=${Math.round(r.top)} of ${innerHeight}, scrollY=${scrollY}`; }",
                 target,
             )
-            report.eqref_jumps.append(f"link {i} -> #{target}: not on screen after click ({state}; scrollY before {before})")
+            report.eqref_jumps.append(
+                f"link {i} -> #{target}: not on screen after click "
+                f"({state}; scrollY before {before})"
+            )
         report.eqref_clicked += 1
         STATS.eqref_clicks += 1
 

@@ -118,7 +118,8 @@ def posts_by_category(site: Path = SITE_DIR) -> dict[str, list[str]]:
         if parts[0] != "category" or len(parts) != 2:
             continue
         soup = BeautifulSoup((site / url.lstrip("/") / "index.html").read_bytes(), "lxml")
-        links = [urlsplit(urljoin(url, a["href"])).path for a in soup.select("article.md-post h2 a[href]")]
+        links = [urlsplit(urljoin(url, a["href"])).path
+                 for a in soup.select("article.md-post h2 a[href]")]
         out[url] = [u for u in dict.fromkeys(links) if u in set(posts(site))]
     return out
 
@@ -137,7 +138,9 @@ def axe_sample(site: Path = SITE_DIR) -> list[str]:
 
 def typical_post(site: Path = SITE_DIR) -> str:
     """The post whose HTML size is the median: what a reader typically downloads."""
-    sized = sorted(posts(site), key=lambda u: ((site / u.lstrip("/") / "index.html").stat().st_size, u))
+    sized = sorted(
+        posts(site), key=lambda u: ((site / u.lstrip("/") / "index.html").stat().st_size, u)
+    )
     if not sized:
         raise LookupError(f"no post pages in {site}")
     return sized[len(sized) // 2]
@@ -226,7 +229,9 @@ class SiteServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="site-server", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, name="site-server", daemon=True
+        )
 
     def __enter__(self) -> SiteServer:
         self.thread.start()

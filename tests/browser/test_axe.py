@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`")
+pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`"
+)
 
 from .sitepages import ARTIFACTS, ROOT, SITE_DIR, STATS, axe_sample  # noqa: E402
 
@@ -34,7 +36,9 @@ def test_axe_no_serious_violations(reader, url):
     violations = page.evaluate(RUN_AXE)
     STATS.axe[url] = violations
     ARTIFACTS.mkdir(parents=True, exist_ok=True)  # a fresh clone has no artifacts/ yet
-    (ARTIFACTS / "axe.json").write_text(json.dumps(STATS.axe, indent=1, ensure_ascii=False), "utf-8")
+    (ARTIFACTS / "axe.json").write_text(
+        json.dumps(STATS.axe, indent=1, ensure_ascii=False), "utf-8"
+    )
     bad = [v for v in violations if v["impact"] in FAIL_ON]
     lines = []
     for v in bad:

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`")
+pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`"
+)
 
 from .probe import MOBILE_WIDTH, OVERFLOW_TOLERANCE  # noqa: E402
 from .sitepages import page_info  # noqa: E402
@@ -25,7 +27,9 @@ def test_no_console_errors(page_reports, page_url):
 
 def test_only_local_requests(page_reports, page_url):
     report = page_reports(page_url)
-    assert not report.blocked, f"{page_url} requested other hosts (blocked):\n" + "\n".join(report.blocked)
+    assert not report.blocked, (
+        f"{page_url} requested other hosts (blocked):\n" + "\n".join(report.blocked)
+    )
 
 
 def test_math_rendered(page_reports, page_url):
@@ -42,7 +46,8 @@ def test_math_rendered(page_reports, page_url):
     if report.raw_tex:
         problems.append(f"TeX delimiters left in the text: {report.raw_tex[:3]}")
     if len(report.tags) < info.numbered:
-        problems.append(f"{len(report.tags)} equation numbers rendered, the page has {info.numbered} "
+        problems.append(f"{len(report.tags)} equation numbers rendered, "
+                        f"the page has {info.numbered} "
                         "numbered environments")
     numeric = [int(t) for t in report.tags if t.isdigit()]
     if numeric != list(range(1, len(numeric) + 1)):
@@ -83,6 +88,7 @@ def test_no_horizontal_overflow_on_phone(page_reports, page_url):
     report = page_reports(page_url)
     limit = MOBILE_WIDTH + OVERFLOW_TOLERANCE
     assert report.scroll_width <= limit and not report.overflow, (
-        f"{page_url} at {MOBILE_WIDTH} px: page is {report.scroll_width} px wide; elements sticking out "
+        f"{page_url} at {MOBILE_WIDTH} px: page is {report.scroll_width} px wide; "
+        "elements sticking out "
         f"(outside code/math/table scrollers):\n" + "\n".join(report.overflow)
     )

@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`")
+pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`"
+)
 
 from .probe import PageReport, click_eqrefs, figures_report, math_report, wait_for_math  # noqa: E402
 from .sitepages import STATS, posts  # noqa: E402
@@ -35,7 +37,9 @@ def test_palette_toggle_persists(reader):
     dark = page.evaluate(SCHEME_JS)
     assert dark["luminance"] < 0.3, f"dark scheme but background is light: {dark}"
     stored = json.loads(dark["stored"] or "null")
-    assert stored and stored["color"]["scheme"] == "slate", f"palette not stored in localStorage: {dark}"
+    assert stored and stored["color"]["scheme"] == "slate", (
+        f"palette not stored in localStorage: {dark}"
+    )
 
     page.reload(wait_until="load")
     STATS.page_loads += 1
@@ -70,10 +74,13 @@ def _check_after_instant(reader, page_reports, path: str) -> None:
     direct = page_reports(path)
     problems = []
     if now.unrendered or now.error_nodes or now.merror or now.undefined or now.unresolved_refs:
-        problems.append(f"math broken after instant navigation: {now.unrendered} raw, {now.merror[:2]}, "
+        problems.append(f"math broken after instant navigation: "
+                        f"{now.unrendered} raw, {now.merror[:2]}, "
                         f"{now.undefined[:3]}, {now.unresolved_refs} (???)")
     if now.tags != direct.tags:
-        problems.append(f"equation numbers {now.tags[:8]}… differ from a direct load {direct.tags[:8]}…")
+        problems.append(
+            f"equation numbers {now.tags[:8]}… differ from a direct load {direct.tags[:8]}…"
+        )
     for fig in now.figures:
         if fig["mediaWidth"] < 50 or fig["mediaHeight"] < 50 or not fig["img_name"]:
             problems.append(f"figure {fig['index'] + 1} not shown properly: {fig}")

@@ -8,7 +8,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`")
+pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`"
+)
 
 from .probe import MOBILE_WIDTH, Reader, wait_for_math  # noqa: E402
 from .sitepages import STATS, human, typical_post  # noqa: E402
@@ -42,8 +44,8 @@ def test_page_weight(browser, server, site_dir, artifacts):
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         seen: dict[str, dict] = {}
         cdp.on("Network.responseReceived",
-               lambda e: seen.setdefault(e["requestId"], {}).update(url=e["response"]["url"], type=e["type"],
-                                                                    status=e["response"]["status"]))
+               lambda e: seen.setdefault(e["requestId"], {}).update(
+                   url=e["response"]["url"], type=e["type"], status=e["response"]["status"]))
         cdp.on("Network.loadingFinished",
                lambda e: seen.setdefault(e["requestId"], {}).update(bytes=e["encodedDataLength"]))
         page = reader.goto(url)
@@ -55,7 +57,9 @@ def test_page_weight(browser, server, site_dir, artifacts):
     files = [r for r in seen.values() if "bytes" in r and r.get("url", "data:").startswith("http")]
     by_type: dict[str, dict] = {}
     for r in files:
-        row = by_type.setdefault(GROUPS.get(r["type"], "other"), {"count": 0, "bytes": 0, "gzip": 0, "files": []})
+        row = by_type.setdefault(
+            GROUPS.get(r["type"], "other"), {"count": 0, "bytes": 0, "gzip": 0, "files": []}
+        )
         row["count"] += 1
         row["bytes"] += r["bytes"]
         row["gzip"] += _gzip_size(site_dir, r["url"], r["bytes"])
@@ -69,7 +73,9 @@ def test_page_weight(browser, server, site_dir, artifacts):
         "gzip": sum(row["gzip"] for row in by_type.values()),
         "by_type": by_type,
     }
-    (artifacts / "page-weight.json").write_text(json.dumps(STATS.weight, indent=2, ensure_ascii=False), "utf-8")
+    (artifacts / "page-weight.json").write_text(
+        json.dumps(STATS.weight, indent=2, ensure_ascii=False), "utf-8"
+    )
     assert by_type.get("html", {}).get("count") == 1, by_type
     assert all(r["status"] < 400 for r in files), [r for r in files if r["status"] >= 400]
     assert STATS.weight["bytes"] > 0
@@ -83,10 +89,13 @@ SHOTS = [
     ("post-dark", "post", {"color_scheme": "dark"}, None),
     ("post-light-figure", "post", {"color_scheme": "light"}, "figure.bc-figure, mjx-labels"),
     ("post-dark-figure", "post", {"color_scheme": "dark"}, "figure.bc-figure, mjx-labels"),
-    ("mobile-home", "/", {"color_scheme": "light", "viewport": {"width": MOBILE_WIDTH, "height": 812},
+    ("mobile-home", "/", {"color_scheme": "light",
+                          "viewport": {"width": MOBILE_WIDTH, "height": 812},
                           "device_scale_factor": 2, "is_mobile": True, "has_touch": True}, None),
-    ("mobile-post", "post", {"color_scheme": "light", "viewport": {"width": MOBILE_WIDTH, "height": 812},
-                             "device_scale_factor": 2, "is_mobile": True, "has_touch": True}, "mjx-labels"),
+    ("mobile-post", "post", {"color_scheme": "light",
+                             "viewport": {"width": MOBILE_WIDTH, "height": 812},
+                             "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+     "mjx-labels"),
 ]
 
 

@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`")
+pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed: run `nox -s browser`"
+)
 
 from .sitepages import SITE_DIR, STATS, search_queries  # noqa: E402
 
@@ -24,7 +26,8 @@ def run_query(page, query: str, timeout: float = 15.0) -> tuple[str, list[str]]:
         page.wait_for_timeout(150)
         state = page.evaluate(
             """() => [document.querySelector('.md-search-result__meta')?.textContent.trim() || '',
-                      [...document.querySelectorAll('.md-search-result__item > a')].map(a => a.href)]"""
+                      [...document.querySelectorAll('.md-search-result__item > a')]
+                        .map(a => a.href)]"""
         )
         has_count = any(ch.isdigit() for ch in state[0]) or "没有" in state[0]
         stable = stable + 1 if state == last and has_count else 0
@@ -57,7 +60,9 @@ def test_queries_derived_from_posts():
     assert len(QUERIES) >= 2, QUERIES
 
 
-@pytest.mark.parametrize("query,holders", QUERIES or [("(none)", [])], ids=[q for q, _ in QUERIES] or ["none"])
+@pytest.mark.parametrize(
+    "query,holders", QUERIES or [("(none)", [])], ids=[q for q, _ in QUERIES] or ["none"]
+)
 def test_search_finds_posts(search_tab, query, holders):
     if not holders:
         pytest.skip("no query")

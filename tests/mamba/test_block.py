@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import doctest
+import dataclasses
 import math
 
 import pytest
@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import blogcode.mamba as mamba_pkg
 from blogcode.mamba import (
     MambaBlock,
+    MambaConfig,
     causal_conv,
     euler,
     lti_kernel,
@@ -22,9 +22,6 @@ from blogcode.mamba import (
     time_scan,
     zoh,
 )
-from blogcode.mamba import block as block_mod
-from blogcode.mamba import discretize as disc_mod
-from blogcode.mamba import timing as timing_mod
 from blogcode.ssm.selective_scan import selective_scan
 
 F64 = torch.float64
@@ -38,9 +35,10 @@ def randn(*shape, seed=0, dtype=F64):
 
 
 @pytest.mark.parametrize("d_model,d_state,d_conv,expand,length",
-                         [(16, 16, 4, 2, 37), (8, 4, 3, 1, 1), (20, 5, 2, 1.5, 9), (33, 8, 4, 2, 2)])
+                         [(16, 16, 4, 2, 37), (8, 4, 3, 1, 1), (20, 5, 2, 1.5, 9),
+                          (33, 8, 4, 2, 2)])
 def test_forward_equals_step_by_step_decoding(d_model, d_state, d_conv, expand, length):
-    blk = MambaBlock(d_model, d_state, d_conv, expand, seed=1, dtype=F64)
+    blk = MambaBlock(MambaConfig(d_model, d_state, d_conv, expand), seed=1, dtype=F64)
     x = randn(3, length, d_model, seed=2)
     with torch.no_grad():
         y, (conv_full, ssm_full) = blk(x, backend="naive", return_state=True)
@@ -56,11 +54,11 @@ def test_forward_equals_step_by_step_decoding(d_model, d_state, d_conv, expand, 
 
 def test_prefill_then_decode_equals_full_forward():
     """forward(..., return_state=True) on a prefix, then step: same as one forward (the cache)."""
-    blk = MambaBlock(12, 6, 4, 2, seed=3, dtype=F64)
+    blk = MambaBlock(MambaConfig(12, 6, 4, 2), seed=3, dtype=F64)
     x = randn(2, 25, 12, seed=4)
     with torch.no_grad():
         full = blk(x, backend="naive")
-        head, (conv_state, ssm_state) = blk(x[:, :10], backend="cpu", return_state=True)
+        head, (conv_state, ssm_state) = blk(x[:, :10], backend="chunked", return_state=True)
         tail = [blk.step(x[:, t:t + 1], conv_state, ssm_state)[0] for t in range(10, 25)]
     torch.testing.assert_close(torch.cat([head, *tail], 1), full, atol=1e-12, rtol=1e-10)
     assert tail[0].shape == (2, 1, 12)  # a [batch, 1, d_model] token comes back in that shape
@@ -68,7 +66,7 @@ def test_prefill_then_decode_equals_full_forward():
 
 def test_step_against_explicit_formulas():
     """One decoding step from a nonzero cache, recomputed here from the defining formulas."""
-    blk = MambaBlock(6, 3, 3, 2, seed=5, dtype=F64)
+    blk = MambaBlock(MambaConfig(6, 3, 3, 2), seed=5, dtype=F64)
     x_t = randn(2, 6, seed=6)
     conv_state, ssm_state = randn(2, 12, 3, seed=7), randn(2, 12, 3, seed=8)
     c0, s0 = conv_state.clone(), ssm_state.clone()
@@ -131,14 +129,13 @@ def test_lti_kernel_shared_B_C():
                          [(16, 16, 4, 2, False, True), (768, 16, 4, 2, False, True),
                           (10, 3, 2, 3, True, False), (40, 8, 4, 1.5, True, True)])
 def test_param_count_equals_numel(d_model, d_state, d_conv, expand, bias, conv_bias):
-    blk = MambaBlock(d_model, d_state, d_conv, expand, bias=bias, conv_bias=conv_bias)
-    assert param_count(d_model, d_state, d_conv, expand, bias=bias,
-                       conv_bias=conv_bias) == sum(p.numel() for p in blk.parameters())
+    cfg = MambaConfig(d_model, d_state, d_conv, expand, bias=bias, conv_bias=conv_bias)
+    blk = MambaBlock(cfg)
+    assert param_count(cfg) == sum(p.numel() for p in blk.parameters())
     named = {name.split(".")[0]: 0 for name, _ in blk.named_parameters()}
     for name, p in blk.named_parameters():
         named[name.split(".")[0]] += p.numel()
-    assert named == param_breakdown(d_model, d_state, d_conv, expand, bias=bias,
-                                    conv_bias=conv_bias)
+    assert named == param_breakdown(cfg)
 
 
 @settings(max_examples=25, deadline=None)
@@ -147,7 +144,7 @@ def test_param_count_equals_numel(d_model, d_state, d_conv, expand, bias, conv_b
 def test_param_count_closed_form(d_model, d_state, d_conv, expand):
     """The docstring's formula 3 E d^2 + d_inner (d_conv + 2R + 3N + 3), and the README rule."""
     d_inner, r = expand * d_model, math.ceil(d_model / 16)
-    exact = param_count(d_model, d_state, d_conv, expand)
+    exact = param_count(MambaConfig(d_model, d_state, d_conv, expand))
     assert exact == 3 * expand * d_model ** 2 + d_inner * (d_conv + 2 * r + 3 * d_state + 3)
     rule = 3 * expand * d_model ** 2
     assert exact > rule
@@ -156,7 +153,7 @@ def test_param_count_closed_form(d_model, d_state, d_conv, expand):
 
 
 def test_readme_rule_is_close_only_for_wide_models():
-    ratio = {d: param_count(d) / (3 * 2 * d * d) for d in (16, 768, 2560)}
+    ratio = {d: param_count(MambaConfig(d)) / (3 * 2 * d * d) for d in (16, 768, 2560)}
     assert ratio[16] > 2  # the README's own example d_model = 16: more than twice the rule
     assert 1 < ratio[2560] < ratio[768] < 1.1
 
@@ -220,18 +217,18 @@ def test_discretize_bad_input():
 
 @pytest.mark.parametrize("length", [1, 15, 63, 300])
 def test_block_backends_agree(length):
-    blk = MambaBlock(16, 16, 4, 2, seed=0)
+    blk = MambaBlock(MambaConfig(16, 16, 4, 2), seed=0)
     x = randn(2, length, 16, seed=3, dtype=torch.float32)
     with torch.no_grad():
         y_naive = blk(x, backend="naive")
-        y_cpu = blk(x, backend="cpu")
+        y_cpu = blk(x, backend="chunked")
         y_ref = blk.double()(x.double(), backend="naive")
     torch.testing.assert_close(y_cpu, y_naive, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(y_cpu.double(), y_ref, atol=1e-5, rtol=1e-4)
 
 
 def test_init_matches_mamba_simple():
-    blk = MambaBlock(64, 16, 4, 2, seed=7)
+    blk = MambaBlock(MambaConfig(64, 16, 4, 2), seed=7)
     dt = F.softplus(blk.dt_proj.bias.detach())
     assert blk.d_inner == 128 and blk.dt_rank == 4
     assert float(dt.min()) >= 1e-3 * (1 - 1e-5) and float(dt.max()) <= 1e-1 * (1 + 1e-5)
@@ -246,7 +243,8 @@ def test_init_matches_mamba_simple():
 
 def test_seeded_and_leaves_global_rng_alone():
     state = torch.get_rng_state()
-    a, b, c = MambaBlock(8, seed=1), MambaBlock(8, seed=1), MambaBlock(8, seed=2)
+    cfg = MambaConfig(8)
+    a, b, c = MambaBlock(cfg, seed=1), MambaBlock(cfg, seed=1), MambaBlock(cfg, seed=2)
     assert torch.equal(torch.get_rng_state(), state)
     for (n, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters(), strict=True):
         assert torch.equal(p, q), n
@@ -256,7 +254,7 @@ def test_seeded_and_leaves_global_rng_alone():
 
 def test_conv_is_causal():
     """Changing token t changes no output before t."""
-    blk = MambaBlock(8, 4, 4, 2, seed=0, dtype=F64)
+    blk = MambaBlock(MambaConfig(8, 4, 4, 2), seed=0, dtype=F64)
     x = randn(1, 20, 8, seed=1)
     x2 = x.clone()
     x2[:, 12] += 1.0
@@ -270,7 +268,7 @@ def test_conv_is_causal():
 
 
 def test_bad_input_raises():
-    blk = MambaBlock(16, seed=0)
+    blk = MambaBlock(MambaConfig(16), seed=0)
     with pytest.raises(ValueError, match="d_model=16"):
         blk(torch.zeros(2, 5, 8))
     with pytest.raises(ValueError, match=r"\[batch, L, d_model\]"):
@@ -294,17 +292,43 @@ def test_bad_input_raises():
         blk.allocate_inference_cache(0)
 
 
-@pytest.mark.parametrize("kwargs", [dict(d_model=0), dict(d_model=16, d_state=0),
-                                    dict(d_model=16, expand=0), dict(d_model=3, expand=1.5),
-                                    dict(d_model=16, dt_rank=0), dict(d_model=16, dt_min=0.2),
-                                    dict(d_model=16, backend="gpu"), dict(d_model=2.5)])
-def test_bad_hyperparameters_raise(kwargs):
-    with pytest.raises(ValueError):
-        MambaBlock(**kwargs)
-    args = {k: v for k, v in kwargs.items() if k in ("d_model", "d_state", "expand", "dt_rank")}
-    if set(args) != {"d_model"} or kwargs["d_model"] in (0, 2.5):
-        with pytest.raises(ValueError):
-            param_count(**args)
+@pytest.mark.parametrize("kwargs,field", [
+    (dict(d_model=0), "d_model"), (dict(d_model=16, d_state=0), "d_state"),
+    (dict(d_model=16, d_conv=True), "d_conv"), (dict(d_model=16, expand=0), "expand"),
+    (dict(d_model=3, expand=1.5), "expand"), (dict(d_model=16, dt_rank=0), "dt_rank"),
+    (dict(d_model=16, dt_rank="full"), "dt_rank"), (dict(d_model=16, dt_min=0.2), "dt_min"),
+    (dict(d_model=16, dt_max=float("inf")), "dt_max"),
+    (dict(d_model=16, dt_scale=-1.0), "dt_scale"),
+    (dict(d_model=16, dt_init_floor="0"), "dt_init_floor"), (dict(d_model=16, bias=1), "bias"),
+    (dict(d_model=2.5), "d_model")])
+def test_bad_hyperparameters_raise(kwargs, field):
+    """A bad config fails where it is made, naming the field; so no block or count gets one."""
+    with pytest.raises(ValueError, match=field):
+        MambaConfig(**kwargs)
+    with pytest.raises(ValueError, match=field):
+        dataclasses.replace(MambaConfig(16), **kwargs)
+
+
+def test_config_sizes_defaults_and_misuse():
+    cfg = MambaConfig(16)
+    assert (cfg.d_state, cfg.d_conv, cfg.expand, cfg.dt_rank) == (16, 4, 2, "auto")
+    assert (cfg.dt_min, cfg.dt_max, cfg.dt_scale, cfg.dt_init_floor) == (1e-3, 1e-1, 1.0, 1e-4)
+    assert (cfg.conv_bias, cfg.bias) == (True, False)
+    assert (cfg.d_inner, cfg.rank) == (32, 1)
+    # "auto" is resolved from the current d_model, also after replace
+    wide = dataclasses.replace(cfg, d_model=64)
+    assert (wide.d_inner, wide.rank) == (128, 4)
+    assert (MambaConfig(20, expand=1.5, dt_rank=3).d_inner, MambaConfig(20, dt_rank=3).rank) == (
+        30, 3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.d_model = 8
+    blk = MambaBlock(cfg)
+    assert blk.config is cfg and (blk.d_inner, blk.dt_rank) == (32, 1)
+    with pytest.raises(ValueError, match="backend"):
+        MambaBlock(cfg, backend="gpu")
+    for fn in (MambaBlock, param_count, param_breakdown):
+        with pytest.raises(TypeError, match="MambaConfig"):
+            fn(16)
 
 
 # --------------------------------------------------------------------------------- timing helper
@@ -312,16 +336,10 @@ def test_bad_hyperparameters_raise(kwargs):
 
 def test_time_scan_rows_and_thread_count_restored():
     before = torch.get_num_threads()
-    rows = time_scan([(1, 3, 2, 5), (2, 4, 3, 7)], repeat=1)
+    rows = time_scan([(1, 3, 2, 5), (2, 4, 3, 7)], min_repeats=1, max_repeats=1, threads=1)
     assert torch.get_num_threads() == before
     assert [(r["batch"], r["L"]) for r in rows] == [(1, 5), (2, 7)]
-    assert all(r["naive"] > 0 and r["cpu"] > 0 for r in rows)
+    assert all(r["naive"] > 0 and r["chunked"] > 0 for r in rows)
+    assert all(r["_measurements"]["naive"].threads == 1 for r in rows)
     with pytest.raises(ValueError):
         time_scan([(1, 3, 2, 5)], backends=())
-    with pytest.raises(ValueError):
-        timing_mod.best_time(lambda: None, repeat=0)
-
-
-@pytest.mark.parametrize("module", [mamba_pkg, block_mod, disc_mod, timing_mod])
-def test_docstring_examples(module):
-    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0

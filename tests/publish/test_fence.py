@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -70,12 +71,12 @@ def test_imported_module_recorded_and_edit_invalidates(tmp_path):
     _run_page(_ctx(tmp_path), text)
     graph = scan_package(PKG)
     other = dict(graph)
-    other["blogcode.device"] = type(graph["blogcode.device"])(**{**graph["blogcode.device"].__dict__, "digest": "changed"})
+    other["blogcode.device"] = replace(graph["blogcode.device"], digest="changed")
     outs, _ = _run_page(_ctx(tmp_path, graph=other), text)
     assert outs[0].status == "executed"
     # An unrelated module's edit does not invalidate it (the record now holds "changed").
     third = dict(other)
-    third["blogcode.publish.slugs"] = type(graph["blogcode.publish.slugs"])(**{**graph["blogcode.publish.slugs"].__dict__, "digest": "changed"})
+    third["blogcode.publish.slugs"] = replace(graph["blogcode.publish.slugs"], digest="changed")
     outs, _ = _run_page(_ctx(tmp_path, graph=third), text)
     assert outs[0].status == "cached"
 
@@ -83,7 +84,8 @@ def test_imported_module_recorded_and_edit_invalidates(tmp_path):
 def test_static_closure_follows_package_imports():
     graph = scan_package(PKG)
     got = closure({"blogcode.publish.fence"}, graph)
-    assert {"blogcode.publish.cache", "blogcode.publish.execution", "blogcode.publish.blocks", "blogcode"} <= got
+    want = {"blogcode.publish.cache", "blogcode.publish.execution", "blogcode.publish.blocks"}
+    assert want | {"blogcode"} <= got
     assert "blogcode.device" not in got
 
 
@@ -165,7 +167,10 @@ def test_later_blocks_of_a_failed_session_are_not_rerun(tmp_path, caplog):
 def test_declared_data_file_invalidates_the_block(tmp_path):
     data = tmp_path / "results.json"
     data.write_text('{"ms": 1}')
-    text = _page(f"from blogcode.publish.deps import depends_on\ndepends_on({str(data)!r})\nprint(open({str(data)!r}).read())")
+    text = _page(
+        "from blogcode.publish.deps import depends_on\n"
+        f"depends_on({str(data)!r})\nprint(open({str(data)!r}).read())"
+    )
     first, _ = _run_page(_ctx(tmp_path / "c"), text)
     again, _ = _run_page(_ctx(tmp_path / "c"), text)
     assert [first[0].status, again[0].status] == ["executed", "cached"]
@@ -187,18 +192,38 @@ def test_serve_forgets_edited_modules_and_sessions():
     """In `mkdocs serve` an edited blogcode module is re-imported and sessions restart."""
     import importlib
     import sys
-    from dataclasses import replace
-
-    from blogcode.publish import plugin
 
     importlib.import_module("blogcode.device")
+    importlib.import_module("blogcode.publish.figures")
+    executor = Executor()
     graph = scan_package(PKG)
-    plugin._purge_changed_modules(graph)  # remember what is loaded now
-    plugin._EXECUTOR.sessions[("docs/p.md", "s")] = object()
-    assert plugin._purge_changed_modules(graph) == 0 and "blogcode.device" in sys.modules
+    executor.purge_changed_modules(graph)  # remember what is loaded now
+    executor.sessions[("docs/p.md", "s")] = object()
+    assert executor.purge_changed_modules(graph) == 0 and "blogcode.device" in sys.modules
     edited = dict(graph)
     edited["blogcode.device"] = replace(graph["blogcode.device"], digest="edited")
-    assert plugin._purge_changed_modules(edited) == 1
-    assert "blogcode.device" not in sys.modules and not plugin._EXECUTOR.sessions
-    assert "blogcode.publish.fence" in sys.modules  # the running machinery stays
+    assert executor.purge_changed_modules(edited) == 1
+    assert "blogcode.device" not in sys.modules and not executor.sessions
+    # The running machinery stays; the helpers post code imports are reloaded like the rest.
+    assert "blogcode.publish.fence" in sys.modules and "blogcode" in sys.modules
+    assert "blogcode.publish.figures" not in sys.modules
     importlib.import_module("blogcode.device")
+
+
+@pytest.mark.parametrize(
+    "name, reloadable",
+    [
+        ("blogcode", False),
+        ("blogcode.publish", False),
+        ("blogcode.publish.fence", False),
+        ("blogcode.publish.notices", False),
+        ("blogcode.publish.figures", True),
+        ("blogcode.ssm.hippo", True),
+        ("blogcodex", False),
+        ("numpy", False),
+    ],
+)
+def test_machinery_is_never_reloaded(name, reloadable):
+    from blogcode.publish.execution import is_reloadable
+
+    assert is_reloadable(name) is reloadable

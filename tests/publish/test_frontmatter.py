@@ -9,8 +9,14 @@ GOOD = {
     "date": dt.date(2024, 5, 24),
     "slug": "ssm-1-linear-systems-hippo",
     "categories": ["状态空间模型"],
-    "source": {"title": "原文", "author": "苏剑林", "blog": "科学空间", "url": "https://kexue.fm/archives/10114"},
-    "papers": [{"title": "HiPPO", "arxiv": "2008.07669"}, {"title": "LMU", "venue": "NeurIPS 2019"}],
+    "source": {
+        "title": "原文", "author": "苏剑林", "blog": "科学空间",
+        "url": "https://kexue.fm/archives/10114",
+    },
+    "papers": [
+        {"title": "HiPPO", "arxiv": "2008.07669"},
+        {"title": "LMU", "venue": "NeurIPS 2019"},
+    ],
     "series": {"name": "重温SSM", "order": 1},
     "tags": ["HiPPO"],
 }

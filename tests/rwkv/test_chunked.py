@@ -5,8 +5,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blogcode.rwkv import chunked as chunked_mod
 from blogcode.rwkv import empty_state, wkv_chunked, wkv_direct, wkv_naive
+from blogcode.rwkv.wkv import chunked as chunked_mod
 
 PATHS = [16, None]  # block_size: the blocked fast path, and logcumsumexp throughout
 TOL = dict(atol=1e-10, rtol=1e-10)
@@ -43,7 +43,7 @@ def test_many_chunks_match_the_recurrence(block_size):
 
 def test_blocked_path_gives_up_on_key_jumps_and_the_fallback_is_exact():
     w, u, k, v = make(1, 40, 3)
-    lz0 = torch.full((1, 3), chunked_mod.MIN_VALUE, dtype=torch.float64)
+    lz0 = torch.full((1, 3), chunked_mod.EMPTY_PP, dtype=torch.float64)
     empty = torch.ones(1, 3, dtype=torch.bool)
     a = torch.cat([torch.zeros(1, 1, 3, dtype=torch.float64), v], dim=1)
     g = torch.exp(w)
@@ -66,8 +66,8 @@ def test_carried_state_of_any_scale(block_size, pp):
                          torch.full((2, 4), 0.5, dtype=torch.float64),
                          torch.full((2, 4), pp, dtype=torch.float64)], dim=1)
     state[1] = empty_state(1, 4, torch.float64)[0]  # and an empty state next to it
-    y, s = wkv_chunked(w, u, k, v, state=state, block_size=block_size)
-    y0, s0 = wkv_direct(w, u, k, v, state=state)
+    y, s = wkv_chunked(w, u, k, v, initial_state=state, block_size=block_size)
+    y0, s0 = wkv_direct(w, u, k, v, initial_state=state)
     assert torch.allclose(y, y0, **TOL)
     assert torch.allclose(s, s0, atol=1e-9, rtol=1e-12)
 
@@ -94,13 +94,14 @@ def test_long_sequence_without_quadratic_memory():
     assert torch.isfinite(y).all() and torch.isfinite(s).all()
     # the last 40 tokens, continued from the state after the first T - 40 by the recurrence
     _, s_head = wkv_chunked(w, u, k[:, :-40], v[:, :-40])
-    y_tail, s_tail = wkv_naive(w, u, k[:, -40:], v[:, -40:], state=s_head)
+    y_tail, s_tail = wkv_naive(w, u, k[:, -40:], v[:, -40:], initial_state=s_head)
     assert torch.allclose(y[:, -40:], y_tail, **TOL) and torch.allclose(s, s_tail, **TOL)
 
 
 @settings(max_examples=20, deadline=None)
 @given(batch=st.integers(1, 2), T=st.integers(1, 90), C=st.integers(1, 7),
-       kscale=st.sampled_from([0.1, 1.0, 30.0, 400.0]), block_size=st.sampled_from([1, 2, 5, 16, None]),
+       kscale=st.sampled_from([0.1, 1.0, 30.0, 400.0]),
+       block_size=st.sampled_from([1, 2, 5, 16, None]),
        chunk_size=st.sampled_from([1, 7, 1024]), w_hi=st.sampled_from([-2.0, 3.0, 5.0]),
        seed=st.integers(0, 10_000))
 def test_hypothesis_paths_and_sizes(batch, T, C, kscale, block_size, chunk_size, w_hi, seed):

@@ -1,5 +1,6 @@
 """TinyRWKV: GPT mode == RNN mode, checkpoint layout, top-p against brute force, bad input."""
 
+import dataclasses
 import math
 
 import pytest
@@ -7,7 +8,16 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from blogcode.rwkv import TinyRWKV, load_rnn_weights, random_checkpoint, sample, top_p_cutoff
+from blogcode.rwkv import (
+    EMPTY_PP,
+    RWKVConfig,
+    TinyRWKV,
+    empty_state,
+    load_rnn_weights,
+    random_checkpoint,
+    sample,
+    top_p_cutoff,
+)
 
 
 def tokens(T, V, seed=0):
@@ -23,9 +33,9 @@ def rnn_logits(model, toks, state=None):
 
 
 @pytest.mark.parametrize("n_layer,n_embd,T", [(1, 4, 1), (2, 8, 17), (3, 16, 40)])
-@pytest.mark.parametrize("backend", ["cpu", "naive", "direct"])
+@pytest.mark.parametrize("backend", ["chunked", "naive", "direct"])
 def test_gpt_mode_equals_rnn_mode_float64(n_layer, n_embd, T, backend):
-    model = TinyRWKV(vocab_size=23, n_layer=n_layer, n_embd=n_embd, seed=n_layer)
+    model = TinyRWKV(RWKVConfig(vocab_size=23, n_layer=n_layer, n_embd=n_embd), seed=n_layer)
     toks = tokens(T, 23, seed=T)
     gpt = model.forward(toks, backend=backend)
     rnn, _ = rnn_logits(model, toks)
@@ -35,7 +45,7 @@ def test_gpt_mode_equals_rnn_mode_float64(n_layer, n_embd, T, backend):
 
 
 def test_gpt_state_continues_in_rnn_mode():
-    model = TinyRWKV(vocab_size=30, n_layer=2, n_embd=8, seed=5)
+    model = TinyRWKV(RWKVConfig(vocab_size=30, n_layer=2, n_embd=8), seed=5)
     toks = tokens(25, 30, seed=1)
     full = model.forward(toks)
     head, state = model.forward(toks[:16], return_state=True)
@@ -56,7 +66,7 @@ def test_gpt_state_continues_in_rnn_mode():
 
 
 def test_batched_forward_equals_one_by_one():
-    model = TinyRWKV(vocab_size=12, n_layer=2, n_embd=4, seed=2)
+    model = TinyRWKV(RWKVConfig(vocab_size=12, n_layer=2, n_embd=4), seed=2)
     batch = torch.stack([torch.tensor(tokens(9, 12, seed=s)) for s in range(3)])
     out, state = model.forward(batch, return_state=True)
     assert out.shape == (3, 9, 12) and state.shape == (3, 2, 5, 4)
@@ -65,7 +75,7 @@ def test_batched_forward_equals_one_by_one():
 
 
 def test_run_does_not_modify_the_given_state():
-    model = TinyRWKV(vocab_size=10, n_layer=2, n_embd=4)
+    model = TinyRWKV(RWKVConfig(vocab_size=10, n_layer=2, n_embd=4))
     _, s1 = model.run(3)
     saved = s1.clone()
     a, _ = model.run(7, s1)
@@ -74,17 +84,32 @@ def test_run_does_not_modify_the_given_state():
 
 
 def test_empty_state_layout():
-    model = TinyRWKV(vocab_size=10, n_layer=3, n_embd=4)
+    model = TinyRWKV(RWKVConfig(vocab_size=10, n_layer=3, n_embd=4))
     s = model.empty_state()
     assert s.shape == (3, 5, 4)
-    assert torch.all(s[:, 3] == -1e30) and torch.all(s[:, [0, 1, 2, 4]] == 0)
+    assert torch.all(s[:, 3] == -1e38) and torch.all(s[:, [0, 1, 2, 4]] == 0)
+    # one value for the model and the WKV op: rows (aa, bb, pp) are the op's empty state
+    assert EMPTY_PP == -1e38 and torch.equal(s[:, 1:4], empty_state(3, 4, dtype=torch.float64))
     # the empty state and no state are the same start
     assert torch.equal(model.run(2, s)[0], model.run(2)[0])
 
 
+def test_config_defaults_and_model_sizes():
+    cfg = RWKVConfig()
+    assert (cfg.vocab_size, cfg.n_layer, cfg.n_embd, cfg.dim_ffn) == (50, 2, 16, 64)
+    model = TinyRWKV()
+    assert model.config == cfg and (model.vocab_size, model.n_layer, model.n_embd) == (50, 2, 16)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.n_embd = 8
+    wide = dataclasses.replace(cfg, n_embd=8)
+    assert wide.dim_ffn == 32 and TinyRWKV(wide).checkpoint["blocks.0.ffn.key.weight"].shape == (
+        32, 8)
+
+
 def test_checkpoint_has_rwkv4_names_and_shapes():
     V, L, C = 11, 2, 4
-    ck = random_checkpoint(V, L, C, seed=0)
+    cfg = RWKVConfig(vocab_size=V, n_layer=L, n_embd=C)
+    ck = random_checkpoint(cfg, seed=0)
     want = {"emb.weight": (V, C), "ln_out.weight": (C,), "ln_out.bias": (C,),
             "head.weight": (V, C), "blocks.0.ln0.weight": (C,), "blocks.0.ln0.bias": (C,)}
     for i in range(L):
@@ -106,12 +131,15 @@ def test_checkpoint_has_rwkv4_names_and_shapes():
     mixes = [v for k, v in ck.items() if ".time_mix_" in k]
     assert all(bool(((m > 0) & (m <= 1)).all()) for m in mixes)
     # seeded
-    assert all(torch.equal(ck[k], random_checkpoint(V, L, C, seed=0)[k]) for k in ck)
-    assert not torch.equal(ck["emb.weight"], random_checkpoint(V, L, C, seed=1)["emb.weight"])
+    assert all(torch.equal(ck[k], random_checkpoint(cfg, seed=0)[k]) for k in ck)
+    assert not torch.equal(ck["emb.weight"], random_checkpoint(cfg, seed=1)["emb.weight"])
+    # the model's checkpoint is random_checkpoint(model.config, seed=seed)
+    model = TinyRWKV(cfg, seed=0)
+    assert model.config == cfg and all(torch.equal(model.checkpoint[k], ck[k]) for k in ck)
 
 
 def test_rnn_weights_are_nested_and_converted():
-    ck = random_checkpoint(9, 2, 4, seed=3)
+    ck = random_checkpoint(RWKVConfig(vocab_size=9, n_layer=2, n_embd=4), seed=3)
     w = load_rnn_weights(ck)
     assert isinstance(w.blocks, dict) and sorted(w.blocks) == [0, 1]
     for i in range(2):
@@ -127,8 +155,8 @@ def test_rnn_weights_are_nested_and_converted():
 
 def test_float32_model_is_close_to_float64():
     toks = tokens(12, 20)
-    m64 = TinyRWKV(vocab_size=20, n_layer=2, n_embd=8)
-    m32 = TinyRWKV(vocab_size=20, n_layer=2, n_embd=8, dtype=torch.float32)
+    cfg = RWKVConfig(vocab_size=20, n_layer=2, n_embd=8)
+    m64, m32 = TinyRWKV(cfg), TinyRWKV(cfg, dtype=torch.float32)
     assert m32.forward(toks).dtype == torch.float32
     assert torch.allclose(m32.forward(toks).double(), m64.forward(toks), atol=1e-4)
     assert torch.allclose(rnn_logits(m32, toks)[0].double(), m64.forward(toks), atol=1e-4)
@@ -188,7 +216,7 @@ def test_sample_is_seeded_and_respects_the_cutoff():
 
 # ------------------------------------------------------------------------------ bad input
 def test_bad_inputs_raise():
-    model = TinyRWKV(vocab_size=10, n_layer=2, n_embd=4)
+    model = TinyRWKV(RWKVConfig(vocab_size=10, n_layer=2, n_embd=4))
     with pytest.raises(ValueError, match="token must be in"):
         model.run(10)
     with pytest.raises(TypeError, match="token must be an int"):
@@ -211,8 +239,14 @@ def test_bad_inputs_raise():
         model.forward([1, 2], backend="gpu")
     with pytest.raises(TypeError, match="dtype"):
         TinyRWKV(dtype=torch.float16)
-    with pytest.raises(ValueError, match="n_embd"):
-        TinyRWKV(n_embd=0)
+    for field in ("vocab_size", "n_layer", "n_embd"):
+        for bad in (0, -1, 2.0, True):
+            with pytest.raises(ValueError, match=field):
+                RWKVConfig(**{field: bad})
+    with pytest.raises(TypeError, match="RWKVConfig"):
+        TinyRWKV(16)
+    with pytest.raises(TypeError, match="RWKVConfig"):
+        random_checkpoint(10)
     p = torch.tensor([0.5, 0.5])
     for bad in (0.0, 1.5, -0.1, True, "0.5"):
         with pytest.raises(ValueError, match="top_p"):

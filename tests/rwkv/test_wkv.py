@@ -55,10 +55,10 @@ SHAPES = [(1, 1, 1), (2, 17, 5), (1, 63, 33), (3, 130, 4), (1, 300, 2)]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("backend", ["cpu", "naive"])
+@pytest.mark.parametrize("backend", ["chunked", "naive"])
 def test_backends_match_formula(shape, backend):
     w, u, k, v = make(*shape, device="cpu")
-    y, s = wkv(w, u, k, v, backend=backend)
+    y, s = wkv(w, u, k, v, output_final_state=True, backend=backend)
     y0, s0 = wkv_direct(*f64(w, u, k, v))
     assert y.dtype == v.dtype
     assert torch.allclose(y.double(), y0, atol=ATOL, rtol=RTOL)
@@ -71,18 +71,18 @@ TRITON_SHAPES = [(1, 1, 1), (2, 13, 37), (1, 40, 5)] + ([(4, 1000, 300)] if ON_G
 @pytest.mark.parametrize("shape", TRITON_SHAPES)
 def test_triton_matches_formula(shape):
     w, u, k, v = make(*shape)
-    y, s = wkv(w, u, k, v, backend="triton")
+    y, s = wkv(w, u, k, v, output_final_state=True, backend="triton")
     y0, s0 = wkv_direct(*f64(w, u, k, v))
     assert torch.allclose(y.double().cpu(), y0, atol=ATOL, rtol=RTOL)
     assert torch.allclose(s.double().cpu(), s0, atol=ATOL, rtol=RTOL)
 
 
-@pytest.mark.parametrize("backend", ["cpu", "naive", "triton"])
+@pytest.mark.parametrize("backend", ["chunked", "naive", "triton"])
 def test_extreme_keys_stay_finite_and_match_float64(backend):
     T = 30 if backend == "triton" and not ON_GPU else 200
     w, u, k, v = make(2, T, 6, device=DEVICE if backend == "triton" else "cpu")
     k = (torch.rand(k.shape, generator=torch.Generator().manual_seed(5)) * 2000 - 1000).to(k)
-    y, s = wkv(w, u, k, v, backend=backend)
+    y, s = wkv(w, u, k, v, output_final_state=True, backend=backend)
     y0, s0 = wkv_direct(*f64(w, u, k, v))
     assert torch.isfinite(y).all() and torch.isfinite(s).all()
     assert torch.allclose(y.double().cpu(), y0, atol=1e-3, rtol=1e-3)
@@ -95,11 +95,11 @@ def test_state_continues_the_sequence():
     w, u, k, v = f64(*make(2, 50, 4))
     y, s = wkv_chunked(w, u, k, v)
     _, s_half = wkv_chunked(w, u, k[:, :23], v[:, :23])
-    y2, s2 = wkv_chunked(w, u, k[:, 23:], v[:, 23:], state=s_half)
+    y2, s2 = wkv_chunked(w, u, k[:, 23:], v[:, 23:], initial_state=s_half)
     assert torch.allclose(y[:, 23:], y2, atol=1e-12)
     assert torch.allclose(s, s2, atol=1e-10)
     # an explicit empty state is the same as none
-    y3, _ = wkv_naive(w, u, k, v, state=empty_state(2, 4, torch.float64))
+    y3, _ = wkv_naive(w, u, k, v, initial_state=empty_state(2, 4, torch.float64))
     assert torch.allclose(y3, y, atol=1e-12)
 
 
@@ -113,7 +113,7 @@ def test_chunk_size_does_not_change_result(chunk):
 @settings(max_examples=15, deadline=None)
 @given(batch=st.integers(1, 3), T=st.integers(1, 80), C=st.integers(1, 9),
        kscale=st.sampled_from([0.1, 1.0, 30.0]), seed=st.integers(0, 10_000))
-def test_cpu_fallback_hypothesis(batch, T, C, kscale, seed):
+def test_chunked_hypothesis(batch, T, C, kscale, seed):
     w, u, k, v = f64(*make(batch, T, C, kscale=kscale, seed=seed, device="cpu"))
     y, s = wkv_chunked(w, u, k, v)
     y0, s0 = wkv_direct(w, u, k, v)
@@ -124,14 +124,14 @@ def test_cpu_fallback_hypothesis(batch, T, C, kscale, seed):
 def test_triton_has_no_backward():
     w, u, k, v = make(1, 4, 3)
     k = k.clone().requires_grad_(True)
-    y, _ = wkv(w, u, k, v, backend="triton")
+    y = wkv(w, u, k, v, backend="triton")
     with pytest.raises(RuntimeError, match="no backward"):
         y.sum().backward()
 
 
 def test_auto_on_cpu_is_the_fallback():
     w, u, k, v = make(1, 9, 3, device="cpu")
-    assert torch.equal(wkv(w, u, k, v)[0], wkv(w, u, k, v, backend="cpu")[0])
+    assert torch.equal(wkv(w, u, k, v), wkv(w, u, k, v, backend="chunked"))
 
 
 def test_bad_inputs_raise(monkeypatch):
@@ -148,10 +148,10 @@ def test_bad_inputs_raise(monkeypatch):
         wkv(w, u, k, v.double())
     with pytest.raises(TypeError, match="floating"):
         wkv(w, u, k.long(), v)
-    with pytest.raises(ValueError, match="state must"):
-        wkv(w, u, k, v, state=torch.zeros(2, 2, 3))
+    with pytest.raises(ValueError, match="initial_state must"):
+        wkv(w, u, k, v, initial_state=torch.zeros(2, 2, 3))
     with pytest.raises(ValueError, match=">= 0"):
-        wkv(w, u, k, v, state=-torch.ones(2, 3, 3))
+        wkv(w, u, k, v, initial_state=-torch.ones(2, 3, 3))
     with pytest.raises(ValueError, match="non-empty"):
         wkv(w, u, k[:, :0], v[:, :0])
     with pytest.raises(TypeError, match="float64"):

@@ -13,11 +13,15 @@ def _build(tmp_path, posts, **kw):
 
 
 def test_raising_block_fails_build_naming_page_line_and_exception(tmp_path):
-    body = 'ok\n\n```python exec="on" session="s"\nx = 1\n```\n\n```python exec="on" session="s"\nraise ZeroDivisionError("boom in block")\n```\n'
+    body = (
+        'ok\n\n```python exec="on" session="s"\nx = 1\n```\n\n'
+        '```python exec="on" session="s"\nraise ZeroDivisionError("boom in block")\n```\n'
+    )
     b = _build(tmp_path, {"bad.md": post(body)}, cache="on")
     assert b.returncode != 0
     assert "docs/posts/bad.md" in b.log
-    line = [i for i, text in enumerate(post(body).splitlines(), 1) if text.startswith("```python")][1]
+    lines = post(body).splitlines()
+    line = [i for i, text in enumerate(lines, 1) if text.startswith("```python")][1]
     assert f"line {line}" in b.log, b.log[-3000:]
     assert "ZeroDivisionError" in b.log and "boom in block" in b.log
     # A failing block is never cached: only the good block has a record.
@@ -63,10 +67,12 @@ def test_non_ascii_slug_fails(tmp_path):
 
 
 def test_unknown_category_fails(tmp_path):
+    """Categories are declared once (blogcode.publish.slugs), not in mkdocs.yml: still checked."""
     text = post().replace("  - 数学\n", "  - 杂谈\n")
     b = _build(tmp_path, {"cat.md": text})
     assert b.returncode != 0
     assert "docs/posts/cat.md" in b.log and "categories[0]" in b.log
+    assert "unknown category '杂谈'" in b.log and "known: 状态空间模型" in b.log
 
 
 def test_listing_pages_do_not_execute(tmp_path):
@@ -80,8 +86,11 @@ def test_listing_pages_do_not_execute(tmp_path):
 
 
 def test_second_build_executes_nothing_and_prose_edit_reuses_results(tmp_path):
-    """The cache works across processes: a rebuild, and a rebuild after a prose edit, execute nothing."""
-    body = '```python exec="on" session="s"\nx = 2\n```\n\n```python exec="on" session="s"\nprint(x * 21)\n```\n'
+    """The cache works across processes: a rebuild, and one after a prose edit, execute nothing."""
+    body = (
+        '```python exec="on" session="s"\nx = 2\n```\n\n'
+        '```python exec="on" session="s"\nprint(x * 21)\n```\n'
+    )
     project = make_project(tmp_path, {"c.md": post(body)})
     first = run_build(project, tmp_path / "site", cache="on")
     assert first.returncode == 0 and first.report["counts"] == {"executed": 2}, first.log[-2000:]

@@ -9,8 +9,6 @@ and from the formulas printed in the HiPPO and LMU papers.
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 import sympy
@@ -18,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.polynomial import legendre as L
 
-from blogcode.ssm import hippo
 from blogcode.ssm.hippo import (
     fourier_coeffs,
     fourier_frequencies,
@@ -465,8 +462,3 @@ def test_run_memory_matches_projection():
 def test_bad_input_raises(call, exc):
     with pytest.raises(exc):
         call()
-
-
-def test_docstring_examples():
-    failures, tried = doctest.testmod(hippo, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tried > 10 and failures == 0

@@ -120,3 +120,10 @@ def test_bad_input():
         rtf.coeffs_from_ssm(Ab, np.ones(5), C, 16)
     with pytest.raises(ValueError, match="exceed"):
         rtf.realize(np.ones(3), np.ones(3), 2)
+
+
+def test_time_kernel_methods_rows():
+    rows = rtf.time_kernel_methods([4, 8], L=64, min_repeats=1, max_repeats=1)
+    assert [r["d"] for r in rows] == [4, 8]
+    assert all(r[k] > 0 for r in rows for k in ("direct", "s4", "rtf"))
+    assert all(m.threads == 1 for r in rows for m in r["_measurements"].values())

@@ -1,4 +1,5 @@
-"""Tests for blogcode.ssm.s4: every fast path against direct powers, dense algebra or brute force."""
+"""Tests for blogcode.ssm.s4: every fast path against direct powers, dense algebra or
+brute force."""
 
 from __future__ import annotations
 

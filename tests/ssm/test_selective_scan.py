@@ -43,11 +43,11 @@ def make(batch, dim, n, length, *, variable=True, extras=True, seed=0, scale_dt=
 
 def ref(args):
     a64 = {k: (v.double().cpu() if isinstance(v, torch.Tensor) else v) for k, v in args.items()}
-    return selective_scan_naive(**a64, return_last_state=True)
+    return selective_scan_naive(**a64)
 
 
 def check(args, backend, atol=ATOL, rtol=RTOL):
-    y, h = selective_scan(**args, return_last_state=True, backend=backend)
+    y, h = selective_scan(**args, output_final_state=True, backend=backend)
     y0, h0 = ref(args)
     assert y.dtype == args["u"].dtype and y.shape == args["u"].shape
     assert torch.allclose(y.double().cpu(), y0, atol=atol, rtol=rtol), \
@@ -61,8 +61,8 @@ SHAPES = [(1, 1, 1, 1), (2, 3, 4, 17), (2, 5, 16, 63), (1, 7, 3, 130), (3, 2, 5,
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("variable", [True, False])
 @pytest.mark.parametrize("extras", [True, False])
-def test_cpu_fallback_matches_naive(shape, variable, extras):
-    check(make(*shape, variable=variable, extras=extras), "cpu")
+def test_chunked_matches_naive(shape, variable, extras):
+    check(make(*shape, variable=variable, extras=extras), "chunked")
 
 
 def test_naive_float32_matches_float64():
@@ -83,37 +83,39 @@ def test_triton_matches_naive(shape, variable):
 def test_triton_without_extras_and_auto_dispatch():
     args = make(2, 3, 4, 9, extras=False)
     check(args, "triton")
-    expected = "triton" if ON_GPU else "cpu"
+    expected = "triton" if ON_GPU else "chunked"
     assert torch.equal(selective_scan(**args), selective_scan(**args, backend=expected))
 
 
 def test_large_decays_split_segments_and_stay_exact():
     # |delta * A| up to ~40 per step: the closed form must split segments, never overflow
     args = make(2, 4, 8, 97, scale_dt=10.0, extras=True)
-    y = selective_scan(**args, backend="cpu")
+    y = selective_scan(**args, backend="chunked")
     assert torch.isfinite(y).all()
-    check(args, "cpu")
+    check(args, "chunked")
 
 
-def test_float64_cpu_is_tight():
+def test_float64_chunked_is_tight():
     args = {k: (v.double().cpu() if isinstance(v, torch.Tensor) else v)
             for k, v in make(2, 3, 5, 70).items()}
-    y = selective_scan(**args, backend="cpu")
-    assert torch.allclose(y, selective_scan_naive(**args), atol=1e-11, rtol=1e-11)
+    y = selective_scan(**args, backend="chunked")
+    assert torch.allclose(y, selective_scan_naive(**args)[0], atol=1e-11, rtol=1e-11)
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 16, 1000])
 def test_chunk_size_does_not_change_result(chunk):
-    args = {k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in make(1, 3, 4, 50).items()}
-    y = selective_scan_chunked(**args, chunk_size=chunk)
+    args = {
+        k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in make(1, 3, 4, 50).items()
+    }
+    y, _ = selective_scan_chunked(**args, chunk_size=chunk)
     assert torch.allclose(y.double(), ref(args)[0], atol=ATOL, rtol=RTOL)
 
 
 @settings(max_examples=15, deadline=None)
 @given(batch=st.integers(1, 3), dim=st.integers(1, 6), n=st.integers(1, 9),
        length=st.integers(1, 90), variable=st.booleans(), seed=st.integers(0, 10_000))
-def test_cpu_fallback_hypothesis(batch, dim, n, length, variable, seed):
-    check(make(batch, dim, n, length, variable=variable, seed=seed, device="cpu"), "cpu")
+def test_chunked_hypothesis(batch, dim, n, length, variable, seed):
+    check(make(batch, dim, n, length, variable=variable, seed=seed, device="cpu"), "chunked")
 
 
 def test_lti_case_is_a_convolution():
@@ -124,7 +126,7 @@ def test_lti_case_is_a_convolution():
     A = -torch.rand(dim, n, generator=g, dtype=torch.float64)
     Bm = torch.randn(dim, n, generator=g, dtype=torch.float64)
     Cm = torch.randn(dim, n, generator=g, dtype=torch.float64)
-    y = selective_scan(u, torch.full_like(u, dt), A, Bm, Cm, backend="cpu")
+    y = selective_scan(u, torch.full_like(u, dt), A, Bm, Cm, backend="chunked")
     m = torch.arange(length, dtype=torch.float64)
     K = (Cm[:, None] * torch.exp(m[None, :, None] * dt * A[:, None]) * dt * Bm[:, None]).sum(-1)
     conv = torch.stack([sum(K[:, j] * u[0, :, t - j] for j in range(t + 1))
@@ -140,12 +142,12 @@ def test_triton_has_no_backward():
         y.sum().backward()
 
 
-def test_cpu_backend_differentiates():
+def test_chunked_backend_differentiates():
     args = {k: (v.double().cpu() if isinstance(v, torch.Tensor) else v)
             for k, v in make(1, 2, 3, 6).items()}
     u = args.pop("u").requires_grad_(True)
-    g1, = torch.autograd.grad(selective_scan(u, **args, backend="cpu").sum(), u)
-    g0, = torch.autograd.grad(selective_scan_naive(u, **args).sum(), u)
+    g1, = torch.autograd.grad(selective_scan(u, **args, backend="chunked").sum(), u)
+    g0, = torch.autograd.grad(selective_scan_naive(u, **args)[0].sum(), u)
     assert torch.allclose(g1, g0, atol=1e-10)
 
 
@@ -188,3 +190,35 @@ def test_import_does_not_import_triton():
             "print('triton' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("backend", ["naive", "chunked", "triton"])
+@pytest.mark.parametrize("variable", [True, False])
+def test_initial_state_continues_the_sequence(backend, variable):
+    """Scanning a prefix, then the rest from its final state == one scan (every backend)."""
+    args = make(2, 3, 5, 37, variable=variable, extras=True,
+                device=DEVICE if backend == "triton" else "cpu")
+    cut = 16
+
+    def part(sl):
+        return {k: (v[..., sl] if isinstance(v, torch.Tensor) and v.dim() == 3 else v)
+                for k, v in args.items()}
+
+    y, h = selective_scan(**args, output_final_state=True, backend=backend)
+    _, h_head = selective_scan(**part(slice(None, cut)), output_final_state=True, backend=backend)
+    y_tail, h_tail = selective_scan(**part(slice(cut, None)), initial_state=h_head,
+                                    output_final_state=True, backend=backend)
+    assert torch.allclose(y_tail, y[..., cut:], atol=ATOL, rtol=RTOL)
+    assert torch.allclose(h_tail, h, atol=ATOL, rtol=RTOL)
+    # and against the float64 step loop started from the same state
+    y0, h0 = selective_scan_naive(**{k: (v.double().cpu() if isinstance(v, torch.Tensor) else v)
+                                     for k, v in part(slice(cut, None)).items()},
+                                  initial_state=h_head.double().cpu())
+    assert torch.allclose(y_tail.double().cpu(), y0, atol=ATOL, rtol=RTOL)
+    assert torch.allclose(h_tail.double().cpu(), h0, atol=ATOL, rtol=RTOL)
+
+
+def test_initial_state_shape_is_checked():
+    a = make(2, 3, 4, 5, device="cpu")
+    with pytest.raises(ValueError, match=r"initial_state must have shape \[batch=2, D=3, N=4\]"):
+        selective_scan(**a, initial_state=torch.zeros(2, 4, 3))

@@ -21,14 +21,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["selective_scan_naive", "compute_dtype"]
+from blogcode.ops import compute_dtype
 
-
-def compute_dtype(*tensors: torch.Tensor | None) -> torch.dtype:
-    """float64 if any input is float64, else float32 (half inputs are computed in float32)."""
-    if any(t is not None and t.dtype == torch.float64 for t in tensors):
-        return torch.float64
-    return torch.float32
+__all__ = ["selective_scan_naive", "prepare_delta"]
 
 
 def prepare_delta(delta: torch.Tensor, delta_bias: torch.Tensor | None, delta_softplus: bool):
@@ -50,31 +45,31 @@ def selective_scan_naive(
     z: torch.Tensor | None = None,
     delta_bias: torch.Tensor | None = None,
     delta_softplus: bool = False,
-    return_last_state: bool = False,
-):
+    initial_state: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One time step per loop iteration; inputs are assumed validated (see ``selective_scan``).
 
     Args: ``u, delta, z`` [batch, D, L]; ``A`` [D, N]; ``B, C`` [batch, N, L] (input-dependent)
-    or [D, N] (fixed); ``D, delta_bias`` [D].
-    Returns ``out`` [batch, D, L] in ``u.dtype`` and, if asked, the last state [batch, D, N] in
-    the compute dtype (float64 if any input is float64, else float32).
+    or [D, N] (fixed); ``D, delta_bias`` [D]; ``initial_state`` [batch, D, N] (``None``: zeros).
+    Returns ``(out [batch, D, L] in u.dtype, final state [batch, D, N])``, the state in the
+    compute dtype (float64 if any input is float64, else float32).
 
     Example::
 
         >>> import torch
         >>> u = torch.ones(1, 1, 3); A = -torch.ones(1, 1); Bm = torch.ones(1, 1)
-        >>> y = selective_scan_naive(u, u, A, Bm, Bm)
+        >>> y, h = selective_scan_naive(u, u, A, Bm, Bm)
         >>> [round(x, 4) for x in y[0, 0].tolist()]
         [1.0, 1.3679, 1.5032]
     """
-    cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
+    cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias, initial_state)
     out_dtype = u.dtype
     u, delta, A, B, C = (t.to(cdt) for t in (u, delta, A, B, C))
     delta = prepare_delta(delta, None if delta_bias is None else delta_bias.to(cdt), delta_softplus)
     batch, dim, length = u.shape
     n_state = A.shape[1]
     b_variable, c_variable = B.dim() == 3, C.dim() == 3
-    h = u.new_zeros(batch, dim, n_state)
+    h = u.new_zeros(batch, dim, n_state) if initial_state is None else initial_state.to(cdt)
     ys = []
     for t in range(length):
         dt = delta[:, :, t, None]  # (batch, D, 1)
@@ -89,4 +84,4 @@ def selective_scan_naive(
     if z is not None:
         y = y * F.silu(z.to(cdt))
     y = y.to(out_dtype)
-    return (y, h) if return_last_state else y
+    return y, h

@@ -15,16 +15,16 @@ Computation is in float32.  There is no backward kernel: the autograd wrapper ra
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
 
+from blogcode.ops import forward_only, interpret_mode
+
 __all__ = ["selective_scan_triton", "INTERPRET"]
 
 #: Whether triton was imported in interpreter mode (CPU tensors are accepted only then).
-INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
+INTERPRET = interpret_mode()
 
 
 @triton.jit
@@ -34,7 +34,7 @@ def _combine(a1, b1, a2, b2):
 
 @triton.jit
 def _selective_scan_fwd_kernel(
-    u_ptr, dt_ptr, a_ptr, b_ptr, c_ptr, d_ptr, z_ptr, bias_ptr, out_ptr, last_ptr,
+    u_ptr, dt_ptr, a_ptr, b_ptr, c_ptr, d_ptr, z_ptr, bias_ptr, h0_ptr, out_ptr, last_ptr,
     dim, length, n_state,
     s_u_b, s_u_d, s_u_l,
     s_dt_b, s_dt_d, s_dt_l,
@@ -45,7 +45,7 @@ def _selective_scan_fwd_kernel(
     s_o_b, s_o_d, s_o_l,
     B_VARIABLE: tl.constexpr, C_VARIABLE: tl.constexpr,
     HAS_D: tl.constexpr, HAS_Z: tl.constexpr, HAS_BIAS: tl.constexpr,
-    SOFTPLUS: tl.constexpr, STORE_LAST: tl.constexpr,
+    SOFTPLUS: tl.constexpr, HAS_H0: tl.constexpr, STORE_LAST: tl.constexpr,
     BLOCK_D: tl.constexpr, BLOCK_T: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
     pid_b = tl.program_id(0)
@@ -70,7 +70,11 @@ def _selective_scan_fwd_kernel(
     if HAS_BIAS:
         bias = tl.load(bias_ptr + offs_d, mask=mask_d, other=0.0).to(tl.float32)
 
-    h = tl.zeros((BLOCK_D, BLOCK_N), dtype=tl.float32)
+    if HAS_H0:  # contiguous [batch, D, N] float32 (prepared by the wrapper)
+        h = tl.load(h0_ptr + pid_b * dim * n_state + offs_d[:, None] * n_state + offs_n[None, :],
+                    mask=mask_dn, other=0.0)
+    else:
+        h = tl.zeros((BLOCK_D, BLOCK_N), dtype=tl.float32)
     for t0 in range(0, length, BLOCK_T):
         offs_t = t0 + offs_tt
         mask_t = offs_t < length
@@ -116,7 +120,7 @@ def _selective_scan_fwd_kernel(
                  h, mask=mask_dn)
 
 
-def _forward(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state,
+def _forward(u, delta, A, B, C, D, z, delta_bias, delta_softplus, h0, store_last,
              block_d=None, block_t=None):
     batch, dim, length = u.shape
     n_state = A.shape[1]
@@ -135,47 +139,32 @@ def _forward(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_st
     _selective_scan_fwd_kernel[grid](
         u, delta, A, B, C,
         D if D is not None else A, zt, delta_bias if delta_bias is not None else A,
-        out, last,
+        h0 if h0 is not None else last, out, last,
         dim, length, n_state,
         *u.stride(), *delta.stride(), *A.stride(), *bs, *cs, *zt.stride(), *out.stride(),
         B_VARIABLE=b_var, C_VARIABLE=c_var,
         HAS_D=D is not None, HAS_Z=z is not None, HAS_BIAS=delta_bias is not None,
-        SOFTPLUS=bool(delta_softplus), STORE_LAST=bool(return_last_state),
+        SOFTPLUS=bool(delta_softplus), HAS_H0=h0 is not None, STORE_LAST=bool(store_last),
         BLOCK_D=block_d, BLOCK_T=block_t, BLOCK_N=block_n,
     )
     return out, last
 
 
-class _NoBackward(torch.autograd.Function):
-    """Runs the forward kernel; its backward raises instead of returning wrong gradients."""
-
-    @staticmethod
-    def forward(ctx, run, *tensors):
-        return run()
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError(
-            "the Triton selective scan has no backward pass; use backend='cpu' or 'naive' "
-            "to differentiate"
-        )
-
-
 def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None,
-                          delta_softplus=False, return_last_state=False,
+                          delta_softplus=False, initial_state=None, output_final_state=True,
                           block_d: int | None = None, block_t: int | None = None):
-    """Same contract as ``selective_scan_naive`` (inputs validated by ``selective_scan``)."""
+    """Same contract as ``selective_scan_naive`` (inputs validated by ``selective_scan``).
+
+    ``output_final_state=False`` skips writing the state (the returned one is then undefined).
+    """
     if u.device.type != "cuda" and not INTERPRET:
         raise RuntimeError("the Triton kernel needs CUDA tensors (or TRITON_INTERPRET=1 set before "
                            "triton is imported)")
-    tensors = [t for t in (u, delta, A, B, C, D, z, delta_bias) if t is not None]
+    h0 = None if initial_state is None else initial_state.to(torch.float32).contiguous()
 
     def run():
-        return _forward(u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state,
-                        block_d, block_t)
+        return _forward(u, delta, A, B, C, D, z, delta_bias, delta_softplus, h0,
+                        output_final_state, block_d, block_t)
 
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        out, last = _NoBackward.apply(run, *tensors)
-    else:
-        out, last = run()
-    return (out, last) if return_last_state else out
+    return forward_only(run, (u, delta, A, B, C, D, z, delta_bias, initial_state),
+                        "the Triton selective scan")

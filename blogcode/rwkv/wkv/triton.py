@@ -10,15 +10,17 @@ the autograd wrapper raises.
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
 
+from blogcode.ops import forward_only, interpret_mode
+
+from .naive import empty_state
+
 __all__ = ["wkv_triton", "INTERPRET"]
 
-INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
+INTERPRET = interpret_mode()
 
 
 @triton.jit
@@ -80,29 +82,14 @@ def _forward(w, u, k, v, state, block_c):
     return y, out_state
 
 
-class _NoBackward(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, run, *tensors):
-        return run()
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise RuntimeError("the Triton WKV kernel has no backward pass; use backend='cpu' or "
-                           "'naive' to differentiate")
-
-
-def wkv_triton(w, u, k, v, state, block_c: int | None = None):
-    """Forward WKV on CUDA (inputs validated by ``blogcode.rwkv.wkv``; ``state`` given)."""
+def wkv_triton(w, u, k, v, initial_state=None, block_c: int | None = None):
+    """Forward WKV on CUDA (inputs validated by ``blogcode.rwkv.wkv``): ``(y, final_state)``."""
     if k.device.type != "cuda" and not INTERPRET:
         raise RuntimeError("the Triton kernel needs CUDA tensors (or TRITON_INTERPRET=1 set before "
                            "triton is imported)")
+    batch, _, C = k.shape
     w, u = w.contiguous(), u.contiguous()
-    state = state.to(torch.float32)
-
-    def run():
-        return _forward(w, u, k, v, state, block_c)
-
-    tensors = (w, u, k, v, state)
-    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
-        return _NoBackward.apply(run, *tensors)
-    return run()
+    state = (empty_state(batch, C, torch.float32, k.device) if initial_state is None
+             else initial_state.to(torch.float32))
+    return forward_only(lambda: _forward(w, u, k, v, state, block_c), (w, u, k, v, state),
+                        "the Triton WKV kernel")

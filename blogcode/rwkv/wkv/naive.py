@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["wkv_direct", "wkv_naive", "empty_state", "canonical_state", "MIN_VALUE"]
+from blogcode.ops import compute_dtype
+
+__all__ = ["wkv_direct", "wkv_naive", "wkv_unstabilised", "empty_state", "canonical_state",
+           "EMPTY_PP"]
 
 #: ``pp`` of the empty state (RWKV's CUDA kernels use the same value).
-MIN_VALUE = -1e38
+EMPTY_PP = -1e38
 
 
 def empty_state(batch: int, channels: int, dtype=torch.float32, device=None) -> torch.Tensor:
     """The state before any token: ``aa = bb = 0``, ``pp = -1e38``; shape [batch, 3, C]."""
     state = torch.zeros(batch, 3, channels, dtype=dtype, device=device)
-    state[:, 2] = MIN_VALUE
+    state[:, 2] = EMPTY_PP
     return state
 
 
@@ -36,12 +39,7 @@ def canonical_state(aa, bb, pp) -> torch.Tensor:
     return torch.stack([aa / bb, torch.ones_like(bb), pp + torch.log(bb)], dim=1)
 
 
-def _compute_dtype(*tensors):
-    return torch.float64 if any(t is not None and t.dtype == torch.float64 for t in tensors) \
-        else torch.float32
-
-
-def wkv_direct(w, u, k, v, state=None):
+def wkv_direct(w, u, k, v, initial_state=None):
     """The O(T^2) formula: every output is a softmax-weighted average of values.
 
     Row ``t`` collects the exponents ``(t-1-i) lam + k_i`` (``i < t``), ``u + k_t`` and, for the
@@ -57,12 +55,11 @@ def wkv_direct(w, u, k, v, state=None):
         >>> y[0, :, 0].tolist()
         [1.0, 2.0]
     """
-    cdt = _compute_dtype(w, u, k, v, state)
+    cdt = compute_dtype(w, u, k, v, initial_state)
     batch, T, C = k.shape
     lam = -torch.exp(w.to(cdt))  # [C]
     k, v, u = k.to(cdt), v.to(cdt), u.to(cdt)
-    if state is None:
-        state = empty_state(batch, C, cdt, k.device)
+    state = empty_state(batch, C, cdt, k.device) if initial_state is None else initial_state
     aa, bb, pp = state.to(cdt).unbind(1)  # [batch, C] each
     t = torch.arange(T + 1, device=k.device, dtype=cdt)
     # gap[t, i] = t - 1 - i for the past (i < t); rows t = 0..T (row T gives the final state)
@@ -80,7 +77,8 @@ def wkv_direct(w, u, k, v, state=None):
     m = all_expo.amax(dim=2, keepdim=True)
     m = torch.where(torch.isfinite(m), m, 0)
     wts = torch.exp(all_expo - m)
-    vals = torch.cat([v[:, None].expand(batch, T + 1, T, C), s_mean[:, None].expand(-1, T + 1, 1, C),
+    vals = torch.cat([v[:, None].expand(batch, T + 1, T, C),
+                      s_mean[:, None].expand(-1, T + 1, 1, C),
                       v_bonus[:, :, None]], dim=2)
     num = (wts * vals).sum(dim=2)  # [b, T+1, C], scaled by e^{-m}
     den = wts.sum(dim=2)
@@ -92,7 +90,7 @@ def wkv_direct(w, u, k, v, state=None):
     return y, final
 
 
-def wkv_naive(w, u, k, v, state=None):
+def wkv_naive(w, u, k, v, initial_state=None):
     """The numerically stable recurrence of RWKV-4's RNN mode, one token per iteration.
 
     ``pp`` tracks the largest exponent seen so far; both sums are kept divided by ``e^pp``, so
@@ -106,12 +104,11 @@ def wkv_naive(w, u, k, v, state=None):
         >>> y[0, :, 0].tolist()
         [1.0, 2.0]
     """
-    cdt = _compute_dtype(w, u, k, v, state)
+    cdt = compute_dtype(w, u, k, v, initial_state)
     batch, T, C = k.shape
     lam = -torch.exp(w.to(cdt))
     u = u.to(cdt)
-    if state is None:
-        state = empty_state(batch, C, cdt, k.device)
+    state = empty_state(batch, C, cdt, k.device) if initial_state is None else initial_state
     aa, bb, pp = state.to(cdt).unbind(1)
     ys = []
     for t in range(T):
@@ -128,3 +125,37 @@ def wkv_naive(w, u, k, v, state=None):
         aa, bb, pp = e1 * aa + e2 * vt, e1 * bb + e2, p
     y = torch.stack(ys, dim=1).to(v.dtype)
     return y, canonical_state(aa, bb, pp)
+
+
+def wkv_unstabilised(w, u, k, v):
+    """WKV by the formula as written, no max subtracted: ``y`` [batch, T, C] (float64).
+
+    What the running-max form avoids: with ``|k|`` in the hundreds the float64 exponentials
+    overflow to ``inf`` and the ratio becomes ``nan``.
+
+    ``y_t = (sum_{i<t} e^{(t-1-i) lam + k_i} v_i + e^{u + k_t} v_t) / (same without v)`` with
+    ``lam = -exp(w)``.  O(T^2) memory; correct only while every ``e^{...}`` is finite and the
+    denominator does not underflow.
+
+    Example::
+
+        >>> import torch
+        >>> k = torch.tensor([[[0.0], [1000.0]]]); v = torch.tensor([[[1.0], [2.0]]])
+        >>> wkv_unstabilised(torch.zeros(1), torch.zeros(1), k, v)[0, :, 0].tolist()
+        [1.0, nan]
+    """
+    for name, t in (("w", w), ("u", u), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if k.dim() != 3 or v.shape != k.shape or w.shape != (k.shape[2],) or u.shape != w.shape:
+        raise ValueError("need k, v [batch, T, C] and w, u [C]")
+    w, u, k, v = (t.double() for t in (w, u, k, v))
+    T = k.shape[1]
+    t = torch.arange(T, dtype=torch.float64)
+    gap = t[:, None] - 1 - t[None, :]  # t - 1 - i
+    expo = gap[None, :, :, None] * -torch.exp(w) + k[:, None, :, :]  # [batch, T, T, C]
+    weights = torch.where(gap[None, :, :, None] >= 0, torch.exp(expo), 0.0)
+    bonus = torch.exp(u + k)  # e^{u + k_t}
+    num = (weights * v[:, None, :, :]).sum(dim=2) + bonus * v
+    den = weights.sum(dim=2) + bonus
+    return num / den

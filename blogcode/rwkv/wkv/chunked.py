@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import torch
 
-from .naive import MIN_VALUE, empty_state
+from blogcode.ops import compute_dtype
+
+from .naive import EMPTY_PP, empty_state
 
 __all__ = ["wkv_chunked", "SPAN", "BLOCK_SPAN"]
 
@@ -67,7 +69,7 @@ def _log_space(z, a):
 def _blocked(lz0, kc, a, g, L: int, h: float, empty):
     """The fast path: ``(log Den_j, mu_j)`` for ``j = 0..n`` [batch, n+1, C], or ``None``.
 
-    ``lz0`` [batch, C] is ``pp + log bb`` (``MIN_VALUE`` where ``empty``), ``kc`` [batch, n, C] the
+    ``lz0`` [batch, C] is ``pp + log bb`` (``EMPTY_PP`` where ``empty``), ``kc`` [batch, n, C] the
     keys, ``a`` [batch, n+1, C] the values with the state's mean in front, ``g`` [C] = ``exp(w)``.
     Returns ``None`` when an in-block prefix sum is too small to be trusted.
     """
@@ -104,8 +106,11 @@ def _blocked(lz0, kc, a, g, L: int, h: float, empty):
     return (log_past.view(batch, nb * L, C)[:, : n + 1], mu.view(batch, nb * L, C)[:, : n + 1])
 
 
-def wkv_chunked(w, u, k, v, state=None, chunk_size: int = 1024, block_size: int | None = 16):
-    """Same contract as :func:`~blogcode.rwkv.naive.wkv_naive`; at most ``chunk_size`` steps at once.
+def wkv_chunked(
+    w, u, k, v, initial_state=None, chunk_size: int = 1024, block_size: int | None = 16
+):
+    """Same contract as :func:`~blogcode.rwkv.wkv.naive.wkv_naive`; at most ``chunk_size`` steps
+    at once.
 
     ``block_size`` is the block length ``L`` of the fast path (shortened to
     ``BLOCK_SPAN / max exp(w)``); ``None``, or a block shorter than 2, uses ``logcumsumexp`` for
@@ -124,14 +129,12 @@ def wkv_chunked(w, u, k, v, state=None, chunk_size: int = 1024, block_size: int 
     if block_size is not None and block_size < 1:
         raise ValueError(f"block_size must be >= 1 or None, got {block_size}")
     cdt = torch.float64
-    state_dtype = (torch.float64 if any(t is not None and t.dtype == torch.float64
-                                        for t in (w, u, k, v, state)) else torch.float32)
+    state_dtype = compute_dtype(w, u, k, v, initial_state)
     batch, T, C = k.shape
     dev = k.device
     g = torch.exp(w.to(cdt))  # [C]: the per-step log-decay is -g
     u = u.to(cdt)
-    if state is None:
-        state = empty_state(batch, C, cdt, dev)
+    state = empty_state(batch, C, cdt, dev) if initial_state is None else initial_state
     aa, bb, pp = state.to(cdt).unbind(1)  # [batch, C] each
     y = torch.empty(batch, T, C, dtype=v.dtype, device=dev)
     g_max = float(g.detach().max())
@@ -147,7 +150,7 @@ def wkv_chunked(w, u, k, v, state=None, chunk_size: int = 1024, block_size: int 
         # gets weight e^-1e38 = 0 (finite, unlike -inf, so that gradients stay finite)
         empty = ~(bb > 0)
         bb_safe = torch.where(empty, 1.0, bb)
-        lz0 = torch.where(empty, MIN_VALUE, pp + torch.log(bb_safe))
+        lz0 = torch.where(empty, EMPTY_PP, pp + torch.log(bb_safe))
         a = torch.cat([torch.where(empty, 0.0, aa / bb_safe)[:, None], vc], dim=1)
         out = _blocked(lz0, kc, a, g, L, h, empty) if L >= 2 else None
         if out is None:
