@@ -10,7 +10,8 @@
    sample lasts at least ``min_sample`` seconds, so that microsecond calls are not timer noise;
 4. **repeats until the spread is small** -- at least ``min_repeats`` samples, then more until
    the relative interquartile range ``(q75 - q25) / median`` is at most ``rel_spread``, or
-   ``max_repeats`` samples, or ``budget`` seconds have been spent;
+   ``max_repeats`` samples, or ``budget`` seconds have been spent; the samples of the cells of
+   a table are interleaved, round by round, so that drift affects every point alike;
 5. **median reported**, per call, with the spread and the number of samples.
 
 :func:`time_table` applies it to a grid of cases and methods (checking first that the methods
@@ -28,10 +29,12 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import inspect
 import statistics
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -123,6 +126,23 @@ def measure(fn: Callable[..., object], *args: Any, threads: int | None = 1, warm
         >>> (m.repeats, m.number >= 1, m.spread >= 0)
         (3, True, True)
     """
+    call = (lambda: fn(*args)) if args else fn
+    return _measure_cells([call], threads=threads, warmup=warmup, min_repeats=min_repeats,
+                          max_repeats=max_repeats, rel_spread=rel_spread,
+                          min_sample=min_sample, budget=budget, sync=sync)[0]
+
+
+def _measure_cells(calls: Sequence[Callable[[], object]], *, threads: int | None, warmup: int,
+                   min_repeats: int, max_repeats: int, rel_spread: float, min_sample: float,
+                   budget: float, sync: Callable[[], object] | None) -> list[Measurement]:
+    """The protocol for several callables at once, their samples interleaved.
+
+    Each callable is warmed up and calibrated on its own; then every round takes one sample
+    of each, the order reversed on alternate rounds, so that a slow drift of the machine
+    (clock boost, other load) shifts every cell of a table alike instead of bending the curve.
+    Rounds stop when every cell's spread is small, at ``max_repeats``, or after ``budget``
+    seconds per cell.
+    """
     _positive_int("min_repeats", min_repeats)
     _positive_int("max_repeats", max_repeats)
     if max_repeats < min_repeats:
@@ -133,30 +153,43 @@ def measure(fn: Callable[..., object], *args: Any, threads: int | None = 1, warm
         raise ValueError("rel_spread, min_sample and budget must be >= 0")
     done = sync or (lambda: None)
 
-    def sample(number: int) -> float:
+    def sample(call: Callable[[], object], number: int) -> float:
         t0 = time.perf_counter()
         for _ in range(number):
-            fn(*args)
+            call()
         done()
         return time.perf_counter() - t0
 
+    numbers: list[int] = []
+    samples: list[list[float]] = []
     with pinned_threads(threads):
-        for _ in range(warmup):
-            fn(*args)
-        done()
-        number, first = 1, sample(1)
-        while first < min_sample and number < 1 << 20:
-            grow = 2 if first <= 0 else int(np.clip(np.ceil(1.2 * min_sample / first), 2, 1024))
-            number, first = number * grow, sample(number * grow)
-        samples = [first / number]
+        for call in calls:
+            for _ in range(warmup):
+                call()
+            done()
+            number, first = 1, sample(call, 1)
+            while first < min_sample and number < 1 << 20:
+                grow = 2 if first <= 0 else int(np.clip(np.ceil(1.2 * min_sample / first), 2,
+                                                         1024))
+                number, first = number * grow, sample(call, number * grow)
+            numbers.append(number)
+            samples.append([first / number])
         start = time.perf_counter()
-        while len(samples) < max_repeats:
-            if len(samples) >= min_repeats and (
-                    _spread(samples) <= rel_spread or time.perf_counter() - start > budget):
+        order = list(range(len(calls)))
+        for rounds in range(1, max_repeats):
+            if rounds >= min_repeats and (
+                    all(_spread(s) <= rel_spread for s in samples)
+                    or time.perf_counter() - start > budget * len(calls)):
                 break
-            samples.append(sample(number) / number)
-    return Measurement(seconds=statistics.median(samples), spread=_spread(samples),
-                       repeats=len(samples), number=number, threads=threads)
+            for i in order[::-1] if rounds % 2 else order:
+                samples[i].append(sample(calls[i], numbers[i]) / numbers[i])
+    return [Measurement(seconds=statistics.median(s), spread=_spread(s), repeats=len(s),
+                        number=n, threads=threads) for s, n in zip(samples, numbers, strict=True)]
+
+
+#: The options of :func:`measure` and their defaults (shared by :func:`time_table`).
+_DEFAULTS = {name: p.default for name, p in inspect.signature(measure).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 def time_table(cases: Sequence[Mapping[str, Any]], setup: Callable[..., Any],
@@ -170,7 +203,9 @@ def time_table(cases: Sequence[Mapping[str, Any]], setup: Callable[..., Any],
     timed.  When ``check`` is given, every method's result is first compared with the first
     method's, ``check(name, result, reference)``; a ``False`` raises ``AssertionError`` naming
     the method and the case -- a wrong answer is never timed.  ``skip(name, case)`` true leaves
-    that cell ``None``.  ``protocol`` is passed to :func:`measure` (``threads``, ...); the
+    that cell ``None``.  ``protocol`` sets the options of :func:`measure` (``threads``, ...);
+    the cells of the whole table are measured together, their samples interleaved round by
+    round (see :func:`_measure_cells`), so a drift of the machine cannot bend a curve.  The
     measurements themselves are in ``row["_measurements"]``.
 
     Example::
@@ -182,7 +217,11 @@ def time_table(cases: Sequence[Mapping[str, Any]], setup: Callable[..., Any],
     """
     if not methods:
         raise ValueError("give at least one method")
-    rows = []
+    unknown = set(protocol) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown timing options {sorted(unknown)}; use {sorted(_DEFAULTS)}")
+    rows: list[dict[str, Any]] = []
+    cells: list[tuple[int, str, Callable[[], object]]] = []
     for case in cases:
         inputs = setup(**case)
         run = {name: fn for name, fn in methods.items() if not (skip and skip(name, case))}
@@ -192,14 +231,18 @@ def time_table(cases: Sequence[Mapping[str, Any]], setup: Callable[..., Any],
             for name, res in results.items():
                 if name != ref_name and not check(name, res, results[ref_name]):
                     raise AssertionError(f"{name!r} disagrees with {ref_name!r} at {dict(case)}")
-        row: dict[str, Any] = dict(case)
-        found: dict[str, Measurement] = {}
+        cells += [(len(rows), name, partial(fn, inputs)) for name, fn in run.items()]
+        rows.append(dict(case))
+    settings = {**_DEFAULTS, **protocol}
+    found = _measure_cells([call for _, _, call in cells], **settings)
+    for row in rows:
+        row["_measurements"] = {}
+    for (i, name, _), m in zip(cells, found, strict=True):
+        rows[i]["_measurements"][name] = m
+    for row in rows:
         for name in methods:
-            if name in run:
-                found[name] = measure(run[name], inputs, **protocol)
-            row[name] = found[name].seconds if name in found else None
-        row["_measurements"] = found
-        rows.append(row)
+            m = row["_measurements"].get(name)
+            row[name] = None if m is None else m.seconds
     return rows
 
 

@@ -141,3 +141,27 @@ def test_where_it_ran_names_device_threads_and_versions():
     assert line.startswith("CPU · ") and "计时用 1 个线程" in line
     assert f"torch {torch.__version__}" in line and f"numpy {np.__version__}" in line
     assert "torch" not in where_it_ran("cpu", versions=False)
+
+
+def test_table_cells_are_interleaved_so_drift_does_not_bend_a_curve(clock):
+    """Two identical cells on a machine that slows down steadily: interleaved rounds give them
+    the same median; timing one after the other would make the second look ~20 % slower."""
+    calls = {"n": 0}
+
+    def work(_):
+        calls["n"] += 1
+        clock.now += 1.0 + 0.01 * calls["n"]  # each call 1 % slower than the one before
+
+    opts = dict(warmup=0, min_repeats=9, max_repeats=9, min_sample=0, budget=1e9)
+    rows = timing.time_table([{"x": 0}], lambda x: None, {"a": work, "b": work}, **opts)
+    a, b = rows[0]["a"], rows[0]["b"]
+    assert abs(a - b) / a < 0.011  # one call's worth of drift at most
+    calls["n"] = 0
+    seq_a = timing.measure(work, None, **opts).seconds
+    seq_b = timing.measure(work, None, **opts).seconds
+    assert (seq_b - seq_a) / seq_a > 0.05  # what interleaving avoids
+
+
+def test_time_table_rejects_unknown_options():
+    with pytest.raises(TypeError, match="unknown timing options"):
+        timing.time_table([{"n": 1}], lambda n: n, {"id": lambda x: x}, repeat=3)
