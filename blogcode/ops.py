@@ -146,7 +146,7 @@ def resolve_backend(op: str, backend: str, backends: Sequence[str], device: torc
         ok, why = triton_available(device)
         if not ok:
             raise RuntimeError(f"{op}: backend='triton' is unavailable: {why}")
-        if any(t is not None and t.dtype == torch.float64 for t in tensors):
+        if compute_dtype(*tensors) == torch.float64:
             others = ", ".join(repr(b) for b in backends if b not in ("auto", "triton"))
             raise TypeError(f"{op}: backend='triton' computes in float32; use backend={others} "
                             "for float64 inputs")

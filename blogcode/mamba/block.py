@@ -218,10 +218,8 @@ class MambaBlock(nn.Module):
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.config = config
         self.backend = backend
-        self.d_model, self.d_state, self.d_conv = config.d_model, config.d_state, config.d_conv
-        self.expand, self.d_inner, self.dt_rank = config.expand, config.d_inner, config.rank
         d_model, d_conv, n = config.d_model, config.d_conv, config.d_state
-        di, r = self.d_inner, self.dt_rank
+        di, r = config.d_inner, config.rank
         kw = dict(dtype=dtype)
         # skip_init: build the layers without drawing from the global RNG; we fill them below.
         self.in_proj = nn.utils.skip_init(nn.Linear, d_model, 2 * di, bias=config.bias, **kw)
@@ -235,6 +233,14 @@ class MambaBlock(nn.Module):
         self.A_log = nn.Parameter(torch.log(a))
         self.D = nn.Parameter(torch.ones(di, dtype=dtype))
         self._init_weights(seed)
+
+    # The sizes, as attributes of the block like the original's; they are the config's.
+    d_model = property(lambda self: self.config.d_model, doc="Width of the input and output.")
+    d_state = property(lambda self: self.config.d_state, doc="N, state size per channel.")
+    d_conv = property(lambda self: self.config.d_conv, doc="Width of the causal convolution.")
+    expand = property(lambda self: self.config.expand, doc="d_inner / d_model.")
+    d_inner = property(lambda self: self.config.d_inner, doc="Channels inside the block.")
+    dt_rank = property(lambda self: self.config.rank, doc="R, the resolved dt_rank (an int).")
 
     @torch.no_grad()
     def _init_weights(self, seed: int) -> None:

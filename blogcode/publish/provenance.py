@@ -88,8 +88,10 @@ def pin_source_date_epoch() -> None:
     The dates MkDocs writes (sitemap lastmod, page update dates, the gzip header) come from
     it, so a commit always builds the same site.
     """
-    epoch = commit_epoch()
-    if "SOURCE_DATE_EPOCH" not in os.environ and epoch is not None:
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        return
+    epoch = commit_epoch()  # a git call: only when needed
+    if epoch is not None:
         os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
 
 
