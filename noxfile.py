@@ -73,7 +73,11 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def build(session: nox.Session) -> None:
-    """Strict build into site/ (uses the execution cache; `-- --no-cache` ignores it)."""
+    """Strict build into site/ (uses the execution cache; `-- --no-cache` ignores it).
+
+    The site is built into a fresh folder and swapped into site/ only when the build
+    succeeds, so a failed or interrupted build leaves the last good site in place.
+    """
     _install(session, "site")
     _npm(session)
     env = dict(QUIET_ENV)
@@ -81,7 +85,7 @@ def build(session: nox.Session) -> None:
     if "--no-cache" in args:
         args.remove("--no-cache")
         env["BLOGCODE_CACHE"] = "refresh"
-    session.run("mkdocs", "build", "--strict", *args, env=env)
+    session.run("python", "-m", "blogcode.publish.sitebuild", *args, env=env)
 
 
 @nox.session(python=PYTHON)
@@ -144,7 +148,7 @@ def browser(session: nox.Session) -> None:
     )
     _install(session, "site,test,browser")
     _npm(session)
-    session.run("mkdocs", "build", "--strict", env=QUIET_ENV)
+    session.run("python", "-m", "blogcode.publish.sitebuild", env=QUIET_ENV)
     env = {**QUIET_ENV, "BLOGCODE_BROWSER": "1", "BLOGCODE_SITE_DIR": str(ROOT / "site")}
     session.run("pytest", "tests/browser", *(session.posargs or ["-q"]), env=env)
 

@@ -2,14 +2,19 @@
 
 Scenarios, all on the full site, each a strict build in a fresh process unless noted:
 
-  cold          empty cache: every block executes once
+  cold, 1 worker   empty cache: every block executes once, one session at a time
+  cold, 2 workers  empty cache, two sessions at a time (the worker pool's speed-up)
   warm          nothing changed: no block executes
   no-exec       BLOGCODE_EXECUTE=0: blocks are not executed at all (the floor)
   prose edit    one sentence added to a post: no block executes
   module edit   a comment added to one blogcode module: only posts importing it re-execute
   serve rebuild a prose edit rebuilt in the same process, as `mkdocs serve` does
 
-The cache and the site go to a temporary folder; edited files are restored.
+The cache and the site go to a temporary folder; edited files are restored.  For the
+cold builds the execution part (first session started to last one finished, from the
+build's report) is given too: that is where the workers act.  Session order comes from
+the durations file of earlier builds (.cache/blogcode-durations.json): a first cold
+build writes it; scheduling changes the order of work, never its results.
 Usage: python benchmarks/bench_build.py [--post docs/posts/X.md] [--module blogcode/x/y.py]
 """
 
@@ -19,6 +24,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,8 +66,11 @@ def build(tmp: Path, name: str, **env) -> dict:
     pages = sorted(
         {p for p, evs in data["pages"].items() for e in evs if e["status"] == "executed"}
     )
+    ex = data.get("execution") or {}
     return {"name": name, "seconds": seconds, "executed": data["counts"].get("executed", 0),
-            "blocks": data["blocks"], "pages": pages}
+            "blocks": data["blocks"], "pages": pages,
+            "exec_wall": ex.get("wall_seconds", 0.0) if ex.get("sessions") else None,
+            "workers": ex.get("workers")}
 
 
 def serve_rebuild(tmp: Path, post: Path) -> tuple[float, int]:
@@ -106,7 +115,9 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-build-") as d:
         tmp = Path(d)
-        rows.append(build(tmp, "cold"))
+        rows.append(build(tmp, "cold, 1 worker", BLOGCODE_WORKERS="1"))
+        shutil.rmtree(tmp / "cache")
+        rows.append(build(tmp, "cold, 2 workers", BLOGCODE_WORKERS="2"))
         rows.append(build(tmp, "warm"))
         rows.append(build(tmp, "no-exec", BLOGCODE_EXECUTE="0"))
         post, module = args.post.resolve(), args.module.resolve()
@@ -121,13 +132,22 @@ def main() -> None:
         f"\nbench_build on {os.cpu_count()} cores, "
         f"{rows[0]['blocks']} blocks in {len(posts)} posts\n"
     )
-    print("| scenario | wall time (s) | × no-exec | blocks executed |")
-    print("|---|---:|---:|---:|")
+    print("| scenario | wall time (s) | × no-exec | blocks executed | execution part (s) |")
+    print("|---|---:|---:|---:|---:|")
     for r in rows:
+        part = f"{r['exec_wall']:.2f}" if r["exec_wall"] is not None else ""
         print(
-            f"| {r['name']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | {r['executed']} |"
+            f"| {r['name']} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} "
+            f"| {r['executed']} | {part} |"
         )
-    print(f"| serve rebuild after prose edit (in-process) | {serve_s:.2f} | | {serve_exec} |")
+    print(f"| serve rebuild after prose edit (in-process) | {serve_s:.2f} | | {serve_exec} | |")
+    one, two = rows[0], rows[1]
+    if one["exec_wall"] and two["exec_wall"]:
+        print(
+            "\ncold build, 2 workers vs 1: execution part "
+            f"{one['exec_wall'] / two['exec_wall']:.2f}x faster, "
+            f"whole build {one['seconds'] / two['seconds']:.2f}x"
+        )
     edit = next(r for r in rows if r["name"] == "module edit")
     print(
         f"\nmodule edit of {module.relative_to(ROOT)} re-executed: "

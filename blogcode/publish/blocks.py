@@ -6,12 +6,18 @@ records each executable block (page, line, code, options, session) and rewrites
 its opening fence to carry ``bcblock="<page>#<n>"``.  The formatter looks the block
 up by that id, so it can name the page and line in errors, and knows which
 blocks of the same session precede it (their code is part of the cache key).
+
+:func:`block_options` checks a block's fence options and returns them typed
+(:class:`BlockOptions`), or raises :class:`BlockOptionError` naming the page,
+the line, the option and what is expected.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 EXEC_LANGS = ("python", "py")
 _OPEN_RE = re.compile(
@@ -20,7 +26,15 @@ _OPEN_RE = re.compile(
 )
 _OPT_RE = re.compile(r'([\w-]+)="([^"]*)"')
 TRUE = {"1", "on", "true", "yes"}
+FALSE = {"0", "off", "false", "no"}
 BLOCK_ATTR = "bcblock"
+#: The fence options an executable block understands.
+OPTIONS = frozenset({"exec", "session", "source", "html", "result", "timeout", "memory", "title"})
+#: Values of ``source``: where the block's source is shown ("" = not shown).
+SOURCE_MODES = frozenset({"", "above", "below", "tabbed-left", "tabbed-right"})
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([KMGT])(i?B)?|(B))?\s*$", re.IGNORECASE)
+_SIZE_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4}
+_SIZE_UNITS = (("KiB", 1), ("MiB", 2), ("GiB", 3), ("TiB", 4))
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,132 @@ class BlockSpec:
 
     def option(self, name: str, default: str = "") -> str:
         return dict(self.options).get(name, default)
+
+
+class BlockOptionError(ValueError):
+    """A fence option of an executable block is unknown or has a bad value.
+
+    The message is one line: ``page:line: problem``.
+    """
+
+    def __init__(self, where: str, option: str | None, problem: str):
+        self.where, self.option, self.problem = where, option, problem
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class BlockOptions:
+    """The fence options of an executable block, checked and typed."""
+
+    exec: bool = False
+    session: str | None = None
+    source: str = ""  # one of SOURCE_MODES
+    html: bool = False  # stdout is raw HTML
+    result: str = ""  # show stdout as a code block in this language
+    timeout: float | None = None  # seconds, > 0
+    memory: int | None = None  # bytes, > 0
+    title: str = ""
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size written ``512M``, ``1.5G``, ``800MB``, ``4GiB``, ``1000000``...
+
+    The units K, M, G, T (case-insensitive, with an optional ``B`` or ``iB``) are
+    powers of 1024; a fractional result is rounded down.  Raises ValueError.
+    """
+    m = _SIZE_RE.match(text)
+    if m is None:
+        raise ValueError(f"not a size: {text!r} (write e.g. '2G', '512M' or '1000000')")
+    try:
+        number = Decimal(m[1])
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        raise ValueError(f"not a size: {text!r}") from None
+    return int(number * 1024 ** _SIZE_POWERS[(m[2] or "").upper()])
+
+
+def format_size(n: int) -> str:
+    """``n`` bytes in the largest binary unit it reaches: ``4 GiB``, ``1.5 MiB``, ``100 B``.
+
+    At most two decimals, so the text is exact for whole numbers of a unit and
+    within 0.5 % otherwise; :func:`parse_size` reads it back.
+    """
+    if abs(n) < 1024:
+        return f"{n} B"
+    for unit, power in _SIZE_UNITS:  # KiB up to TiB
+        value = round(n / 1024**power, 2)
+        if abs(value) < 1024 or unit == _SIZE_UNITS[-1][0]:
+            break
+    return f"{value:.2f}".rstrip("0").rstrip(".") + f" {unit}"
+
+
+def _flag(spec: BlockSpec, name: str) -> bool:
+    value = spec.option(name).lower()
+    if value in TRUE:
+        return True
+    if value in FALSE or value == "":
+        return False
+    raise BlockOptionError(
+        spec.where, name, f'{name}="{spec.option(name)}" is not on or off (write e.g. {name}="on")'
+    )
+
+
+def block_options(spec: BlockSpec) -> BlockOptions:
+    """The options of ``spec``, checked; raise BlockOptionError for the first bad one.
+
+    An option written with an empty value (``timeout=""``) counts as absent.
+    """
+    unknown = sorted({name for name, _ in spec.options} - OPTIONS)
+    if unknown:
+        raise BlockOptionError(
+            spec.where, unknown[0],
+            f"unknown option(s) {unknown} on an executable block; known: {sorted(OPTIONS)}",
+        )
+    source = spec.option("source")
+    if source not in SOURCE_MODES:
+        modes = sorted(SOURCE_MODES - {""})
+        raise BlockOptionError(spec.where, "source", f'source="{source}" is not one of {modes}')
+
+    timeout: float | None = None
+    text = spec.option("timeout")
+    if text:
+        example = '(write e.g. timeout="30")'
+        try:
+            timeout = float(text)
+        except ValueError:
+            raise BlockOptionError(
+                spec.where, "timeout", f'timeout="{text}" is not a number of seconds {example}'
+            ) from None
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise BlockOptionError(
+                spec.where, "timeout",
+                f'timeout="{text}" must be a positive number of seconds {example}',
+            )
+
+    memory: int | None = None
+    text = spec.option("memory")
+    if text:
+        example = '(write e.g. memory="2G")'
+        try:
+            memory = parse_size(text)
+        except ValueError:
+            raise BlockOptionError(
+                spec.where, "memory", f'memory="{text}" is not a size {example}'
+            ) from None
+        if memory <= 0:
+            raise BlockOptionError(
+                spec.where, "memory", f'memory="{text}" must be a positive size {example}'
+            )
+
+    return BlockOptions(
+        exec=_flag(spec, "exec"),
+        session=spec.option("session") or None,
+        source=source,
+        html=_flag(spec, "html"),
+        result=spec.option("result"),
+        timeout=timeout,
+        memory=memory,
+        title=spec.option("title"),
+    )
 
 
 def parse_options(rest: str) -> dict[str, str]:

@@ -12,7 +12,9 @@ Lookup is in two parts, like a build system's dependency file:
 
 So editing prose changes no key; editing ``blogcode/x/y.py`` invalidates only the
 records of sessions that imported it.  Records are JSON files written
-atomically, one per static key, under the cache folder (git-ignored).
+atomically, one per static key, under the cache folder (git-ignored).  A record
+file that cannot be read as a record (:func:`record_from_json`) is a miss, listed
+in :attr:`ExecCache.malformed`, and overwritten when the block runs again.
 
 :class:`CacheSettings` reads the environment switches that decide whether the
 cache is read, written, and whether blocks execute at all; :func:`stable_repr`
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -106,6 +109,57 @@ class Record:
     files: dict[str, str] = field(default_factory=dict)  # data files read -> content hash
 
 
+_RECORD_FIELDS = ("html", "modules", "seconds", "notices", "files")
+_RECORD_REQUIRED = ("html", "modules", "seconds")
+
+
+def _str_map(data: dict[str, Any], key: str) -> dict[str, str]:
+    value = data.get(key, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValueError(f"{key!r} must map strings to strings, got {value!r:.80}")
+    return dict(value)
+
+
+def record_from_json(data: Any) -> Record:
+    """The :class:`Record` that ``data`` (a parsed record file) holds.
+
+    Raises ValueError naming what is wrong: not a mapping, a missing or unknown key,
+    or a value of the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"a record must be a JSON object, got {type(data).__name__}")
+    missing = [k for k in _RECORD_REQUIRED if k not in data]
+    if missing:
+        raise ValueError(f"missing key(s) {missing}")
+    unknown = sorted(str(k) for k in data if k not in _RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown key(s) {unknown}")
+    html, seconds, notices = data["html"], data["seconds"], data.get("notices", [])
+    if not isinstance(html, str):
+        raise ValueError(f"'html' must be a string, got {html!r:.80}")
+    if (
+        isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds) or seconds < 0
+    ):
+        raise ValueError(f"'seconds' must be a number >= 0, got {seconds!r:.80}")
+    if not isinstance(notices, list) or not all(
+        isinstance(n, list) and len(n) == 2 and all(isinstance(x, str) for x in n)
+        for n in notices
+    ):
+        raise ValueError(
+            f"'notices' must be a list of [kind, message] strings, got {notices!r:.80}"
+        )
+    return Record(
+        html=html,
+        modules=_str_map(data, "modules"),
+        seconds=float(seconds),
+        notices=[(kind, message) for kind, message in notices],
+        files=_str_map(data, "files"),
+    )
+
+
 def static_key(spec: BlockSpec, environment: str) -> str:
     """Hash of everything about a block that is known before it runs."""
     material = {
@@ -126,6 +180,13 @@ class ExecCache:
         self.read = read  # consult stored records
         self.write = write  # store new records
         self._memory: dict[str, Record] = {}
+        # Record files found unreadable as records, relative to the folder, in the order
+        # found, each once: a build report shows them.
+        self.malformed: list[str] = []
+
+    def reset_stats(self) -> None:
+        """Forget what earlier builds found (the cache object outlives a build)."""
+        self.malformed.clear()
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -136,10 +197,8 @@ class ExecCache:
             return None
         rec = self._memory.get(key)
         if rec is None:
-            try:
-                data = json.loads(self._path(key).read_text(encoding="utf-8"))
-                rec = Record(**{**data, "notices": [tuple(n) for n in data.get("notices", [])]})
-            except (OSError, ValueError, TypeError):
+            rec = self._load(key)
+            if rec is None:
                 return None
             self._memory[key] = rec
         if any(module_hashes.get(m) != h for m, h in rec.modules.items()):
@@ -147,6 +206,21 @@ class ExecCache:
         if any(file_digest(f) != h for f, h in rec.files.items()):
             return None
         return rec
+
+    def _load(self, key: str) -> Record | None:
+        """The stored record for ``key``; None if there is none or it is malformed."""
+        path = self._path(key)
+        try:
+            raw = path.read_bytes()
+        except OSError:  # no record (or an unreadable one): a miss
+            return None
+        try:
+            return record_from_json(json.loads(raw.decode("utf-8")))
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, or the wrong shape
+            name = path.relative_to(self.folder).as_posix()
+            if name not in self.malformed:
+                self.malformed.append(name)
+            return None
 
     def put(self, key: str, record: Record) -> None:
         if not self.write:

@@ -1,70 +1,88 @@
-"""Run post blocks: sessions, replay, import recording, time limits.
+"""Run post blocks in worker processes: sessions, replay, parallelism, limits.
 
-A session is one namespace per (page, session name).  Each block runs in that
-namespace with stdout captured.  While it runs, ``import`` statements in the
-block are recorded (through a wrapped ``__import__`` in the namespace's
-builtins); the ``blogcode`` modules a session depends on are those recorded
-imports closed over blogcode's own static import graph (so a module that a
-recorded module imports, even lazily inside a function, counts too).
+A *session* is one worker process per (page, session name) — see
+:mod:`blogcode.publish.worker` — whose blocks run in order in one namespace.
+Sessionless blocks get a worker each.  :class:`Executor` schedules whole
+sessions on a pool of ``workers`` threads, each driving one worker process at a
+time, so independent sessions run in parallel while a session's blocks stay in
+order.  A caller either submits the blocks it will need ahead of time
+(:meth:`Executor.submit`, so they run concurrently) or just asks for a block's
+result (:meth:`Executor.result`), which waits, submitting it first if need be.
 
-A block runs in a worker thread so that a per-block time limit can be
-enforced from the build thread (``mkdocs serve`` builds off the main thread,
-where signals are unavailable).  A runaway block gets an asynchronous
-``BlockTimeout`` raised inside it; the session is then discarded.
+A block that misses in the middle of a session is run after the earlier
+blocks of its session (*replayed*: their output is discarded, their state is
+what the block expects).  ``mkdocs serve`` keeps finished sessions' workers
+alive (``keep_idle``), so a block appended to a session does not replay it.
+
+While a session runs, the ``blogcode`` modules its blocks import are recorded;
+the modules a session depends on are those imports closed over blogcode's own
+static import graph (:func:`closure`), so a module that a recorded module
+imports, even lazily inside a function, counts too.
+
+Nothing here knows about MkDocs: the fence starts an executor lazily, and it
+shuts down at interpreter exit (or when the plugin says so).
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import contextlib
-import ctypes
+import atexit
 import hashlib
-import io
-import linecache
-import sys
+import os
 import threading
 import time
-import traceback
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from .blocks import BlockSpec
+from .blocks import BlockOptionError, BlockSpec, block_options
+from .pool import PoolError, Worker, WorkerLost, Zygote
 
 PACKAGE = "blogcode"
-#: The build machinery, never purged between builds (nor is ``blogcode`` itself): the
-#: running plugin holds these modules, and the fence keeps state in ``notices`` and ``deps`` ...
-MACHINERY = "blogcode.publish"
-#: ... except the helpers post code imports: they keep no build state, and are reloaded like
-#: the rest of blogcode when their source changes (else a block would run the old code).
-POST_HELPERS = ("blogcode.publish.figures", "blogcode.publish.results")
-
-
-def _within(name: str, package: str) -> bool:
-    return name == package or name.startswith(package + ".")
-
-
-def is_reloadable(name: str) -> bool:
-    """Whether ``mkdocs serve`` may forget module ``name`` when blogcode's sources change."""
-    if not name.startswith(PACKAGE + "."):
-        return False  # not blogcode, or the top-level package itself
-    return not _within(name, MACHINERY) or any(_within(name, h) for h in POST_HELPERS)
-
-
-class BlockTimeout(Exception):
-    """Raised inside a block that ran past its time limit."""
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_MEMORY = 4 << 30  # bytes of data segment per worker (RLIMIT_DATA)
+DEFAULT_OUTPUT = 4 << 20  # bytes of captured output per block
+#: Idle session workers ``mkdocs serve`` keeps, most recently used first.
+KEEP_IDLE = 8
 
 
 class BlockError(Exception):
-    """A block raised; carries the formatted traceback of the block's code."""
+    """A block raised, timed out, or its worker died.
 
-    def __init__(self, spec: BlockSpec, exc: BaseException, tb_text: str, replaying: bool = False):
-        self.spec, self.exc, self.tb_text, self.replaying = spec, exc, tb_text, replaying
+    ``kind`` is the exception's type name (``ZeroDivisionError``), or
+    ``BlockTimeout`` / ``WorkerDied``; ``tb_text`` the traceback (of the
+    block's own frames) or the explanation.
+    """
+
+    def __init__(
+        self, spec: BlockSpec, kind: str, message: str, tb_text: str, replaying: bool = False
+    ):
+        self.spec, self.kind, self.message, self.tb_text = spec, kind, message, tb_text
+        self.replaying = replaying
         what = "while replaying earlier block" if replaying else "block"
-        super().__init__(f"{what} at {spec.where} raised {type(exc).__name__}: {exc}")
+        super().__init__(f"{what} at {spec.where} raised {kind}: {message}")
+
+
+class SessionBroken(BlockError):
+    """Not run, because an earlier block of its session failed (``failed``)."""
+
+    def __init__(self, spec: BlockSpec, failed: BlockSpec):
+        self.failed = failed
+        msg = f"not run, because block at line {failed.line} of session {spec.session!r} failed"
+        super().__init__(spec, "SessionBroken", msg, msg + "\n")
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    stdout: str
+    imported: frozenset[str]  # blogcode names the session imported up to this block
+    files: Mapping[str, str]  # data files the session declared up to this block -> digest
+    notices: tuple[tuple[str, str], ...]  # this block's notices
+    seconds: float  # this block's own run time
+    replayed: int = 0  # earlier blocks run again first
 
 
 # ---------------------------------------------------------------------------
@@ -144,162 +162,328 @@ def closure(names: set[str], graph: dict[str, ModuleInfo]) -> set[str]:
     return seen
 
 
-# ---------------------------------------------------------------------------
-# sessions
-
-
-@dataclass
-class Session:
-    namespace: dict[str, Any]
-    history: list[str] = field(default_factory=list)  # digests of the blocks run, in order
-    imported: set[str] = field(default_factory=set)  # blogcode names the session imported
-    files: dict[str, str] = field(default_factory=dict)  # data files its blocks declared
-
 
 def block_digest(spec: BlockSpec) -> str:
     return hashlib.sha256(repr((spec.code, spec.options)).encode()).hexdigest()[:16]
 
 
-class _Printer:
-    """``print`` for the block namespace that writes to the block's buffer."""
-
-    def __init__(self, buf: io.StringIO):
-        self.buf = buf
-
-    def __call__(
-        self, *args: object, sep: str | None = " ", end: str | None = "\n",
-        file: Any = None, flush: bool = False,
-    ) -> None:
-        if file is not None and file not in (sys.stdout,):
-            return builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
-        sep = " " if sep is None else sep  # None means the default, as for print
-        end = "\n" if end is None else end
-        self.buf.write(sep.join(str(a) for a in args) + end)
+def run_key(spec: BlockSpec) -> tuple[str, str, tuple[str, ...]]:
+    """What decides a block's output: its session (for named ones) and the code up to it."""
+    chain = tuple(block_digest(p) for p in spec.previous) + (block_digest(spec),)
+    return (spec.page if spec.session else "", spec.session or "", chain)
 
 
-def _new_namespace(session: Session) -> dict[str, Any]:
-    real_import = builtins.__import__
+@dataclass
+class _Job:
+    page: str
+    session: str | None
+    chain: list[BlockSpec]  # every block to have run, in order
+    owned: dict[int, Future[BlockResult]]  # chain index -> the future this job fulfils
 
-    def recording_import(
-        name: str, globals: Mapping[str, object] | None = None,
-        locals: Mapping[str, object] | None = None, fromlist: Sequence[str] | None = (),
-        level: int = 0,
-    ) -> ModuleType:
-        if level == 0 and (name == PACKAGE or name.startswith(PACKAGE + ".")):
-            session.imported.add(name)
-            for item in fromlist or ():
-                session.imported.add(f"{name}.{item}")
-        return real_import(name, globals, locals, fromlist, level)
 
-    bi = dict(vars(builtins))
-    bi["__import__"] = recording_import
-    return {"__name__": "__main__", "__builtins__": bi}
+@dataclass
+class _Idle:
+    worker: Worker
+    history: list[str]  # digests of the blocks it ran
+    imported: set[str] = field(default_factory=set)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExecStats:
+    sessions: int = 0  # workers that ran blocks
+    forks: int = 0
+    reused: int = 0  # idle workers reused (serve)
+    blocks: int = 0
+    busy_seconds: float = 0.0  # summed over workers, from fork to close
+    first_start: float | None = None
+    last_end: float | None = None
+
+    @property
+    def wall_seconds(self) -> float:
+        if self.first_start is None or self.last_end is None:
+            return 0.0
+        return self.last_end - self.first_start
 
 
 class Executor:
-    """Runs blocks, keeping one :class:`Session` per (page, session name)."""
+    """Runs blocks in worker processes, ``workers`` sessions at a time."""
 
-    def __init__(self, timeout: float = 120.0):
-        self.timeout = timeout
-        self.sessions: dict[tuple[str, str], Session] = {}
-        self._loaded: dict[str, str] = {}  # module -> digest of its source when last seen
+    def __init__(
+        self, root: Path | str | None = None, *, workers: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT, memory: int | None = DEFAULT_MEMORY,
+        output_limit: int = DEFAULT_OUTPUT, keep_idle: int = 0,
+        protected: Sequence[str | Path] = (),
+    ):
+        self.root = Path(root or Path.cwd()).resolve()
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.timeout, self.memory, self.output_limit = timeout, memory, output_limit
+        self.keep_idle = keep_idle
+        self.protected = [str(p) for p in protected]
+        self.stats = ExecStats()
+        self._zygote: Zygote | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        self._threads_size = 0
+        self._lock = threading.Lock()
+        self._futures: dict[tuple[str, str, tuple[str, ...]], Future[BlockResult]] = {}
+        self._idle: OrderedDict[tuple[str, str], _Idle] = OrderedDict()
+        self._hashes: dict[str, str] = {}
+        atexit.register(self.shutdown)
 
-    def reset(self) -> None:
-        self.sessions.clear()
+    # -- builds ------------------------------------------------------------
+    def new_build(self, module_hashes: Mapping[str, str] | None = None) -> None:
+        """Forget the last build's results; drop workers that hold edited ``blogcode`` code."""
+        with self._lock:
+            self._futures = {}
+            self.stats = ExecStats()
+            if module_hashes is None:
+                return
+            changed = {m for m, h in module_hashes.items() if self._hashes.get(m, h) != h}
+            self._hashes = dict(module_hashes)
+            if changed:
+                idle, self._idle = list(self._idle.values()), OrderedDict()
+            else:
+                idle = []
+            zygote = self._zygote
+        for item in idle:
+            item.worker.close()
+        if zygote is not None and changed & set(zygote.blogcode_modules):
+            zygote.shutdown()  # its own machinery changed: the next fork starts a fresh one
 
-    def purge_changed_modules(self, graph: dict[str, ModuleInfo]) -> int:
-        """Forget blogcode modules whose source changed since the last call; return how many.
+    def submit(self, specs: Sequence[BlockSpec]) -> None:
+        """Schedule ``specs`` (blocks of one session, or one sessionless block) to run.
 
-        When any did, every reloadable module is dropped from ``sys.modules`` (a module
-        that imported the changed one holds the old objects) and all sessions restart.
+        The job runs the session from its first block (or from where an idle
+        worker of that session stopped) to the last of ``specs``.
         """
-        changed = [
-            name for name, digest in self._loaded.items()
-            if name in sys.modules and name in graph and graph[name].digest != digest
-        ]
-        if changed:
-            for name in [n for n in sys.modules if is_reloadable(n)]:
-                del sys.modules[name]
-            self.reset()
-        self._loaded.update((name, info.digest) for name, info in graph.items())
-        return len(changed)
+        if not specs:
+            return
+        target = max(specs, key=lambda s: len(s.previous))
+        chain = list(target.previous) + [target]
+        with self._lock:
+            if run_key(target) in self._futures:
+                return
+            failed = self._failed_before(chain)
+            if failed is not None:  # an earlier block of the session failed in this build
+                for spec in specs:
+                    fut = self._futures.setdefault(run_key(spec), Future())
+                    if not fut.done():
+                        fut.set_exception(SessionBroken(spec, failed))
+                return
+            owned: dict[int, Future[BlockResult]] = {}
+            for i, spec in enumerate(chain):
+                key = run_key(spec)
+                if key not in self._futures and (spec in specs or i == len(chain) - 1):
+                    owned[i] = self._futures[key] = Future()
+            job = _Job(target.page, target.session, chain, owned)
+            pool = self._pool()
+        pool.submit(self._run_job, job)
 
-    def _session_for(self, spec: BlockSpec) -> tuple[Session, list[BlockSpec]]:
-        """The session to run ``spec`` in, and the earlier blocks to replay first."""
-        if not spec.session:
-            s = Session({})
-            s.namespace = _new_namespace(s)
-            return s, []
-        key = (spec.page, spec.session)
-        want = [block_digest(p) for p in spec.previous]
-        known = self.sessions.get(key)
-        if known is not None and known.history == want:
-            return known, []
-        s = Session({})
-        s.namespace = _new_namespace(s)
-        self.sessions[key] = s
-        return s, list(spec.previous)
+    def _failed_before(self, chain: list[BlockSpec]) -> BlockSpec | None:
+        for spec in chain[:-1]:
+            fut = self._futures.get(run_key(spec))
+            if fut is not None and fut.done() and fut.exception() is not None:
+                err = fut.exception()
+                return err.failed if isinstance(err, SessionBroken) else spec
+        return None
 
-    def run(self, spec: BlockSpec, timeout: float | None = None) -> tuple[str, Session, float, int]:
-        """Run ``spec`` (replaying earlier session blocks if needed).
+    def result(self, spec: BlockSpec) -> BlockResult:
+        """The result of ``spec``, running it first if nobody has; raises :class:`BlockError`."""
+        with self._lock:
+            fut = self._futures.get(run_key(spec))
+        if fut is None:
+            self.submit([spec])
+            with self._lock:
+                fut = self._futures[run_key(spec)]
+        return fut.result()
 
-        Returns ``(stdout, session, seconds, replayed)``.  Raises
-        :class:`BlockError` if the block (or a replayed one) raises or times out.
-        """
-        session, replay = self._session_for(spec)
-        t0 = time.perf_counter()
+    run = result  # the name the tests and notebooks know
+
+    def shutdown(self) -> None:
+        with self._lock:
+            idle, self._idle = list(self._idle.values()), OrderedDict()
+            threads, self._threads = self._threads, None
+            zygote, self._zygote = self._zygote, None
+        for item in idle:
+            item.worker.kill()
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
+        if zygote is not None:
+            zygote.shutdown()
+
+    # -- internals -----------------------------------------------------------
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._threads is None or self._threads_size != self.workers:
+            if self._threads is not None:
+                self._threads.shutdown(wait=False)
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="blogcode-exec")
+            self._threads_size = self.workers
+        return self._threads
+
+    def _zygote_for(self) -> Zygote:
+        with self._lock:
+            if self._zygote is None or self._zygote.root != self.root:
+                if self._zygote is not None:
+                    self._zygote.shutdown()
+                self._zygote = Zygote(self.root)
+            return self._zygote
+
+    @property
+    def zygote_seconds(self) -> float:
+        """How long the zygote took to import the preloaded libraries (0 if not started)."""
+        return self._zygote.start_seconds if self._zygote is not None else 0.0
+
+    def start(self) -> None:
+        """Start the zygote now (it imports torch & co. while the build goes on)."""
+        self._zygote_for().start()
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "root": str(self.root), "protected": list(self.protected),
+            "memory": self.memory, "output_limit": self.output_limit,
+        }
+
+    def _acquire(self, job: _Job, digests: list[str]) -> tuple[Worker, _Idle]:
+        if job.session:
+            with self._lock:
+                idle = self._idle.pop((job.page, job.session), None)
+            if idle is not None:
+                n = len(idle.history)
+                if idle.worker.alive and idle.history == digests[:n] and n < len(digests):
+                    self.stats.reused += 1
+                    return idle.worker, idle
+                idle.worker.close()
+        worker = self._zygote_for().fork(self._settings())
+        self.stats.forks += 1
+        return worker, _Idle(worker, [])
+
+    def _release(self, job: _Job, state: _Idle, ok: bool) -> None:
+        if not (ok and job.session and self.keep_idle > 0 and state.worker.alive):
+            state.worker.close()
+            return
+        with self._lock:
+            self._idle[(job.page, job.session)] = state
+            extra = []
+            while len(self._idle) > self.keep_idle:
+                extra.append(self._idle.popitem(last=False)[1])
+        for item in extra:
+            item.worker.close()
+
+    def _limits(self, spec: BlockSpec) -> tuple[float, int | None]:
         try:
-            for prev in replay:
-                self._run_one(prev, session, timeout, replaying=True)
-                session.history.append(block_digest(prev))
-            out = self._run_one(spec, session, timeout, replaying=False)
-        except BlockError:
-            if spec.session:
-                self.sessions.pop((spec.page, spec.session), None)
+            opts = block_options(spec)
+        except BlockOptionError:  # reported by the caller; run with the defaults
+            return self.timeout, self.memory
+        return (opts.timeout or self.timeout, opts.memory or self.memory)
+
+    def _run_job(self, job: _Job) -> None:
+        digests = [block_digest(s) for s in job.chain]
+        try:
+            worker, state = self._acquire(job, digests)
+        except (PoolError, OSError) as err:
+            self._fail_all(job, 0, f"could not start a worker process: {err}")
+            return
+        # Timed from a ready worker: the zygote's one-off start is not execution.
+        t0 = time.perf_counter()
+        with self._lock:
+            if self.stats.first_start is None or t0 < self.stats.first_start:
+                self.stats.first_start = t0
+        self.stats.sessions += 1
+        start = len(state.history)
+        first_owned = min(job.owned) if job.owned else len(job.chain)
+        ok = True
+        try:
+            for i in range(start, len(job.chain)):
+                spec = job.chain[i]
+                ok = self._run_block(job, i, spec, worker, state, replayed=first_owned - start)
+                if not ok:
+                    break
+        except BaseException as err:  # noqa: BLE001 - a bug here must not hang the build
+            ok = False
+            self._fail_all(job, 0, f"internal error while running the session: {err!r}")
             raise
-        session.history.append(block_digest(spec))
-        return out, session, time.perf_counter() - t0, len(replay)
+        finally:
+            self._release(job, state, ok)
+            end = time.perf_counter()
+            with self._lock:
+                self.stats.busy_seconds += end - t0
+                self.stats.last_end = max(self.stats.last_end or end, end)
 
-    def _run_one(
-        self, spec: BlockSpec, session: Session, timeout: float | None, replaying: bool
-    ) -> str:
-        limit = float(spec.option("timeout") or timeout or self.timeout)
-        buf = io.StringIO()
-        ns = session.namespace
-        ns["print"] = _Printer(buf)
-        # Compile with the page as file name and file line numbers, so tracebacks
-        # point into the Markdown file.
-        filename = spec.page
-        linecache.cache[filename] = (
-            len(spec.code), None, [""] * spec.line + spec.code.splitlines(True), filename
-        )
-        result: dict[str, BaseException] = {}
-
-        def target() -> None:
-            try:
-                tree = ast.parse(spec.code, filename, "exec")
-                ast.increment_lineno(tree, spec.line)
-                code = compile(tree, filename, "exec")
-                with contextlib.redirect_stdout(buf):
-                    exec(code, ns)
-            except BaseException as exc:  # noqa: BLE001 - reported to the author
-                result["error"] = exc
-
-        worker = threading.Thread(target=target, name=f"block {spec.where}", daemon=True)
-        worker.start()
-        worker.join(limit)
-        if worker.is_alive() and worker.ident is not None:  # a started thread has an ident
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(worker.ident), ctypes.py_object(BlockTimeout)
+    def _run_block(
+        self, job: _Job, i: int, spec: BlockSpec, worker: Worker, state: _Idle, replayed: int
+    ) -> bool:
+        timeout, memory = self._limits(spec)
+        message = {
+            "code": spec.code, "filename": spec.page, "line": spec.line, "memory": memory,
+        }
+        replaying = i not in job.owned
+        try:
+            kind, payload = worker.run(message, timeout)
+        except WorkerLost as lost:
+            if lost.timed_out:
+                err = BlockError(
+                    spec, "BlockTimeout",
+                    f"block ran longer than its time limit of {timeout:g} s",
+                    f"BlockTimeout: the block ran longer than its time limit of {timeout:g} s; "
+                    "its worker process was killed (raise the limit with "
+                    'timeout="..." on the block)\n',
+                    replaying,
+                )
+            else:
+                how = f"the worker process running the block {lost.how}"
+                err = BlockError(
+                    spec, "WorkerDied", how,
+                    f"WorkerDied: {how} (a block must not end its process: os._exit, a crash "
+                    "in a C extension, or the system's out-of-memory killer)\n",
+                    replaying,
+                )
+            self._fail_from(job, i, err)
+            return False
+        if kind == "error":
+            err = BlockError(
+                spec, payload["type"], payload["message"], payload["traceback"], replaying
             )
-            worker.join(5.0)
-            late = BlockTimeout(f"block ran longer than its time limit of {limit:g} s")
-            raise BlockError(spec, late, f"BlockTimeout: {late}\n", replaying)
-        if "error" in result:
-            exc = result["error"]
-            tb = traceback.TracebackException.from_exception(exc)
-            # Keep only the frames of the block and what it called, not the runner's own.
-            frames = [f for f in tb.stack if not f.filename.endswith("execution.py")]
-            tb.stack = traceback.StackSummary.from_list(frames)
-            raise BlockError(spec, exc, "".join(tb.format()), replaying)
-        return buf.getvalue()
+            self._fail_from(job, i, err)
+            return False
+        state.history.append(block_digest(spec))
+        state.imported.update(payload["imported"])
+        state.files.update(payload["files"])
+        self.stats.blocks += 1
+        fut = job.owned.get(i)
+        if fut is not None:
+            fut.set_result(BlockResult(
+                payload["stdout"], frozenset(state.imported), dict(state.files),
+                tuple((str(k), str(m)) for k, m in payload["notices"]),
+                payload["seconds"], replayed if i == min(job.owned) else 0,
+            ))
+        return True
+
+    def _fail_from(self, job: _Job, i: int, err: BlockError) -> None:
+        """Block ``i`` failed: it gets ``err``; the owned blocks after it are broken."""
+        first = True
+        for j in sorted(job.owned):
+            if j < i:
+                continue
+            fut = job.owned[j]
+            if fut.done():
+                continue
+            if first:
+                fut.set_exception(err)
+                first = False
+            else:
+                fut.set_exception(SessionBroken(job.chain[j], err.spec))
+
+    def _fail_all(self, job: _Job, i: int, message: str) -> None:
+        spec = job.chain[min(job.owned)] if job.owned else job.chain[-1]
+        self._fail_from(job, i, BlockError(spec, "WorkerError", message, message + "\n"))
+
+
+#: The executor blocks run in, created on first use (the fence and the plugin share it).
+_EXECUTOR: Executor | None = None
+
+
+def get_executor() -> Executor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = Executor()
+    return _EXECUTOR

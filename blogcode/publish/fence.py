@@ -8,8 +8,11 @@ Registered in ``mkdocs.yml`` as a superfences custom fence (``validator`` and
 1. the outcomes of this build (a post's blocks are formatted again for every
    listing page that shows its excerpt: they never run twice in a build),
 2. the execution cache (no execution at all),
-3. running the block, replaying earlier blocks of its session first if the
-   session's state is not the one the block expects.
+3. running the block in a worker process (:mod:`blogcode.publish.execution`),
+   replaying earlier blocks of its session first if need be.  A build that
+   knows its pages up front calls :meth:`BuildContext.prefetch`, which submits
+   every session with a miss at once, longest first, so they run in parallel
+   while Markdown conversion proceeds in page order.
 
 A block that raises is logged as an error naming the page, the line and the
 exception (so ``mkdocs build --strict`` fails), rendered with its traceback,
@@ -33,15 +36,21 @@ from typing import Any
 from markdown import Markdown
 from pymdownx.superfences import SuperFencesException
 
-from . import deps, notices
-from .blocks import BLOCK_ATTR, TRUE, BlockSpec
+from .blocks import (
+    BLOCK_ATTR,
+    OPTIONS,
+    SOURCE_MODES,
+    TRUE,
+    BlockOptionError,
+    BlockSpec,
+    block_options,
+)
 from .cache import ExecCache, Record, static_key
-from .execution import BlockError, Executor, ModuleInfo, closure
+from .execution import BlockError, Executor, ModuleInfo, SessionBroken, closure, get_executor
 
 log = logging.getLogger("mkdocs.plugins.blogcode")
 
-OPTIONS = {"exec", "session", "source", "html", "result", "timeout", "title"}
-SOURCE_MODES = {"", "above", "below", "tabbed-left", "tabbed-right"}
+__all__ = ["OPTIONS", "SOURCE_MODES", "BuildContext", "Outcome", "formatter", "validator"]
 LABEL_SOURCE, LABEL_RESULT = "源代码", "结果"
 DISABLED_HTML = '<p class="bc-exec-disabled">（本次构建未执行代码）</p>'  # BLOGCODE_EXECUTE=0
 
@@ -76,14 +85,17 @@ class BuildContext:
         self,
         *,
         cache: ExecCache,
-        executor: Executor,
+        executor: Executor | None = None,
         environment: str,
         graph: dict[str, ModuleInfo],
         markdown_factory: Callable[[], Markdown],
         execute: bool = True,
     ):
         self.cache = cache
-        self.executor = executor
+        self.executor = executor if executor is not None else get_executor()
+        # One context per build: the executor forgets the last build's results, and retires
+        # idle session workers that imported blogcode code which has changed since.
+        self.executor.new_build({name: m.digest for name, m in graph.items()})
         self.environment = environment
         self.graph = graph
         self.module_hashes = {name: m.digest for name, m in graph.items()}
@@ -94,7 +106,7 @@ class BuildContext:
         self.outcomes: dict[str, Outcome] = {}
         self.events: list[BlockEvent] = []
         self.failures: list[BlockEvent] = []
-        self.broken: dict[tuple[str, str], BlockSpec] = {}  # session -> its block that failed
+        self.durations: dict[str, float] = {}  # page#session -> seconds executed in this build
 
     # -- markdown for outputs and sources ---------------------------------
     def convert(self, text: str) -> str:
@@ -125,7 +137,15 @@ class BuildContext:
         got = self.outcomes.get(key)
         if got is not None:
             return got
-        if not self.execute:
+        problem = self.option_problem(spec)
+        if problem is not None:
+            log.error("%s", problem)
+            got = Outcome(
+                f'<div class="admonition failure bc-exec-error"><p class="admonition-title">'
+                f"代码块选项错误</p><p>{_html.escape(problem)}</p></div>",
+                "failed",
+            )
+        elif not self.execute:
             got = Outcome(DISABLED_HTML, "disabled")
         else:
             rec = self.cache.get(key, self.module_hashes)
@@ -144,36 +164,74 @@ class BuildContext:
         self.events.append(event)
         return got
 
+    # -- running ---------------------------------------------------------
+    @staticmethod
+    def option_problem(spec: BlockSpec) -> str | None:
+        """One line saying what is wrong with the block's options (or with an earlier
+        block's of its session), or None."""
+        for s in (*spec.previous, spec):
+            try:
+                block_options(s)
+            except BlockOptionError as err:
+                return str(err) if s is spec else f"{spec.where}: not run, because {err}"
+        return None
+
+    def misses(self, blocks: list[BlockSpec]) -> list[list[BlockSpec]]:
+        """The blocks of a page that must run, grouped into jobs (a session each)."""
+        jobs: dict[str, list[BlockSpec]] = {}
+        for spec in blocks:
+            if self.option_problem(spec) is not None:
+                continue
+            key = static_key(spec, self.environment)
+            if key in self.outcomes or self.cache.get(key, self.module_hashes) is not None:
+                continue
+            jobs.setdefault(spec.session or f"#{spec.index}", []).append(spec)
+        return list(jobs.values())
+
+    def prefetch(self, pages: dict[str, list[BlockSpec]], durations: dict[str, float]) -> int:
+        """Submit every session of ``pages`` that has a miss, longest first; return how many.
+
+        ``durations`` (``page#session`` -> seconds, from an earlier build) only
+        orders the work: the longest sessions start first, so two workers
+        finish together.  Unknown sessions count as long (they may be).
+        """
+        if not self.execute:
+            return 0
+        jobs = [job for blocks in pages.values() for job in self.misses(blocks)]
+        big = max(durations.values(), default=1.0) + 1.0
+        jobs.sort(key=lambda job: -durations.get(session_id(job[-1]), big))
+        for job in jobs:
+            self.executor.submit(job)
+        return len(jobs)
+
     def _run(self, spec: BlockSpec, key: str) -> Outcome:
-        broken = self.broken.get((spec.page, spec.session)) if spec.session else None
-        if broken is not None:
-            # Replaying the failed block again would only repeat its traceback.
+        # Not prefetched: submit the rest of its session's misses with it, so the
+        # session runs once instead of once per block.
+        for job in self.misses(self.blocks.get(spec.page, [])):
+            if spec in job:
+                self.executor.submit(job)
+        try:
+            res = self.executor.result(spec)
+        except SessionBroken as err:
             log.error(
                 "%s: not run, because block at line %d of session %r failed",
-                spec.where, broken.line, spec.session,
+                spec.where, err.failed.line, spec.session,
             )
             return Outcome(
                 f'<div class="admonition failure bc-exec-error"><p class="admonition-title">'
-                f"未执行：同一会话中第 {broken.line} 行的代码块失败</p></div>",
+                f"未执行：同一会话中第 {err.failed.line} 行的代码块失败</p></div>",
                 "failed",
             )
-        notices.drain()
-        deps.drain()
-        try:
-            stdout, session, seconds, replayed = self.executor.run(spec)
         except BlockError as err:
-            notices.drain()
-            if spec.session:
-                self.broken[(spec.page, spec.session)] = err.spec
             log.error(
                 "Execution of a code block failed\n"
                 "  page:  %s\n  block: line %d%s\n  error: %s: %s\n%s",
                 spec.page, spec.line,
                 f" (session {spec.session!r})" if spec.session else "",
-                type(err.exc).__name__, err.exc,
+                err.kind, err.message,
                 _indent(err.tb_text),
             )
-            if err.replaying:
+            if err.spec.where != spec.where:
                 log.error(
                     "  (the failing block is an earlier block of the same session: %s)",
                     err.spec.where,
@@ -184,12 +242,14 @@ class BuildContext:
                 f"<pre><code>{_html.escape(err.tb_text)}</code></pre></div>"
             )
             return Outcome(body, "failed", 0.0)
-        found = [(n.kind, n.message) for n in notices.drain()]
-        session.files.update(deps.drain())
-        html = self._render_output(stdout, spec)
-        modules = {m: self.module_hashes[m] for m in sorted(closure(session.imported, self.graph))}
-        self.cache.put(key, Record(html, modules, seconds, found, dict(session.files)))
-        return Outcome(html, "executed", seconds, replayed, found)
+        html = self._render_output(res.stdout, spec)
+        modules = {
+            m: self.module_hashes[m] for m in sorted(closure(set(res.imported), self.graph))
+        }
+        found = [(kind, message) for kind, message in res.notices]
+        self.cache.put(key, Record(html, modules, res.seconds, found, dict(res.files)))
+        self.durations[session_id(spec)] = self.durations.get(session_id(spec), 0.0) + res.seconds
+        return Outcome(html, "executed", res.seconds, res.replayed, found)
 
     def _render_output(self, stdout: str, spec: BlockSpec) -> str:
         if not stdout.strip():
@@ -211,6 +271,11 @@ class BuildContext:
             fence = "`" * max(3, _longest_backtick_run(spec.code) + 1)
             got = _SOURCE_HTML[key] = self.convert(f"{fence}python\n{spec.code}\n{fence}\n")
         return got
+
+
+def session_id(spec: BlockSpec) -> str:
+    """``page#session`` (``page#<index>`` for a sessionless block): the unit of scheduling."""
+    return f"{spec.page}#{spec.session or spec.index}"
 
 
 def _longest_backtick_run(text: str) -> int:
@@ -303,18 +368,10 @@ def formatter(
             "add '- blogcode' to plugins in mkdocs.yml"
         )
     spec = ctx.lookup(options.get("bc_block"))
-    unknown = set(options.get("bc_inputs", {})) - OPTIONS
-    if unknown:
-        log.error(
-            "%s: unknown option(s) %s on an executable block; known: %s",
-            spec.where, sorted(unknown), sorted(OPTIONS),
-        )
-    if spec.option("source") not in SOURCE_MODES:
-        modes = sorted(SOURCE_MODES - {""})
-        log.error("%s: source=%r is not one of %s", spec.where, spec.option("source"), modes)
     try:
         outcome = ctx.outcome(spec)
-        source_html = ctx.source_html(spec) if spec.option("source") else None
+        shown = spec.option("source") in SOURCE_MODES - {""}
+        source_html = ctx.source_html(spec) if shown else None
         return assemble(spec, outcome, source_html)
     except SuperFencesException:
         raise

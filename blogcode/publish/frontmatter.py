@@ -12,7 +12,8 @@ Every post under ``docs/posts/`` must carry::
     tags:        optional list of str
 
 Unknown keys are errors too (a typo such as ``sorce:`` must not pass silently).
-:func:`load` reads the YAML block of a post's text, :func:`validate` returns a
+:func:`split` cuts a post's text into its YAML block and its body with MkDocs'
+rule, :func:`load` reads that block, :func:`validate` returns a
 normalised :class:`PostMeta` (:func:`parse` does both), and
 :func:`check_unique_slugs` and :func:`series_neighbours` check the posts
 together; each raises :class:`FrontMatterError` naming the file and the key.
@@ -34,6 +35,19 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # New-style arXiv ids (YYMM.NNNNN) with optional version, or old-style (hep-th/9901001).
 ARXIV_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+# MkDocs' rule (mkdocs/utils/meta.py): the text starts with a line '---', and the block
+# ends at the first following line that is '---' or '...'; trailing blanks are allowed.
+_OPEN_RE = re.compile(r"-{3}[ \t]*\n")
+_CLOSE_RE = re.compile(r"^(?:-{3}|\.{3})[ \t]*\n", re.MULTILINE)
+_CLOSE_AT_END_RE = re.compile(r"^(?:-{3}|\.{3})[ \t]*\Z", re.MULTILINE)
+# A date as YAML's timestamps write it (month and day may have one digit), with an
+# optional time of day.
+_DATE_RE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:(?:[Tt]|[ \t]+)\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?"
+    r"(?:[ \t]*(?:Z|[-+]\d{1,2}(?::?\d{2})?))?)?$"
+)
+_TOP_KEY_RE = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]|$)")
 
 REQUIRED = ("title", "date", "slug", "categories", "source")
 OPTIONAL = ("papers", "series", "tags")
@@ -45,13 +59,37 @@ SERIES_KEYS = {"name": True, "order": True}
 
 
 class FrontMatterError(ValueError):
-    """A post's front matter is missing a key or has a malformed one."""
+    """A post's front matter is missing a key or has a malformed one.
 
-    def __init__(self, path: str, key: str | None, problem: str):
-        self.path, self.key, self.problem = path, key, problem
+    The message is one line: ``path[:line]: [front matter key 'key':] problem``.  For
+    a YAML syntax error, ``line`` is the file's line and ``key`` the top-level key
+    being read there, when it can be told (named in the problem).
+    """
+
+    def __init__(self, path: str, key: str | None, problem: str, line: int | None = None):
+        self.path, self.key, self.problem, self.line = path, key, problem, line
         # key=None: the block as a whole is wrong (missing, not YAML, not a mapping).
         where = f" front matter key '{key}':" if key is not None else ""
-        super().__init__(f"{path}:{where} {problem}")
+        at = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{at}:{where} {problem}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps a date-like scalar that is no calendar date as a string.
+
+    (SafeLoader raises a bare ValueError for ``2024-02-30``; kept as text, the key's
+    validator reports it by name.)
+    """
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 @dataclass(frozen=True)
@@ -122,17 +160,21 @@ def _mapping(path: str, key: str, value: Any, schema: dict[str, bool]) -> dict[s
     return value
 
 
-def _date(path: str, value: Any) -> _dt.date:
+def _date(path: str, key: str, value: Any) -> _dt.date:
+    """The date under ``key`` (a YAML date, or text written YYYY-MM-DD)."""
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
         return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise FrontMatterError(path, "date", f"must be a date written YYYY-MM-DD, got {value!r}")
+    m = _DATE_RE.match(value.strip()) if isinstance(value, str) else None
+    if m is None:
+        raise FrontMatterError(path, key, f"must be a date written YYYY-MM-DD, got {value!r}")
+    try:
+        return _dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as err:
+        raise FrontMatterError(
+            path, key, f"{value.strip()} is not a calendar date ({err}); write YYYY-MM-DD"
+        ) from None
 
 
 def _str_list(path: str, key: str, value: Any, *, nonempty: bool) -> tuple[str, ...]:
@@ -159,7 +201,7 @@ def validate(meta: dict[str, Any], path: str) -> PostMeta:
             raise FrontMatterError(path, key, "is required")
 
     title = _nonempty_str(path, "title", meta["title"])
-    date = _date(path, meta["date"])
+    date = _date(path, "date", meta["date"])
     slug = meta["slug"]
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         raise FrontMatterError(
@@ -225,22 +267,71 @@ def validate(meta: dict[str, Any], path: str) -> PostMeta:
     return PostMeta(path, title, date, slug, categories, source, tuple(papers), series, tags)
 
 
-def load(raw: str, path: str) -> dict[str, Any]:
-    """The YAML block between the ``---`` lines that open ``raw`` (a post's text)."""
-    if not raw.startswith("---"):
+def split(raw: str, path: str) -> tuple[str, str]:
+    """``(yaml_block, body)`` of a post's text ``raw``, cut on whole lines as MkDocs does.
+
+    The block is the text between an opening line ``---`` and the first following line
+    that is ``---`` or ``...`` (trailing spaces and tabs allowed on both).
+    """
+    opening = _OPEN_RE.match(raw)
+    if opening is None:
         raise FrontMatterError(
             path, None,
             "front matter missing: a post must start with a YAML block between '---' lines",
         )
+    closing = _CLOSE_RE.search(raw, opening.end())
+    if closing is None:
+        if _CLOSE_AT_END_RE.search(raw, opening.end()):
+            problem = "front matter's closing '---' line must end with a line break"
+        else:
+            problem = "front matter is not closed by a '---' line"
+        raise FrontMatterError(path, None, problem)
+    return raw[opening.end() : closing.start()], raw[closing.end() :]
+
+
+def _yaml_error(path: str, block: str, err: yaml.YAMLError) -> FrontMatterError:
+    """One line naming the file's line and, where it can be told, the top-level key."""
+    problem = getattr(err, "problem", None) or str(err)
+    context = getattr(err, "context", None)
+    problem_mark = getattr(err, "problem_mark", None)
+    context_mark = getattr(err, "context_mark", None)
+    # A context mark in column 0 is the start of the whole mapping: no help. Elsewhere
+    # it is where the faulty value starts (an unclosed quote or bracket).
+    mark = context_mark if context_mark is not None and context_mark.column > 0 else problem_mark
+    detail = f"{context}: {problem}" if context else problem
+    if mark is None:
+        return FrontMatterError(path, None, f"front matter is not valid YAML: {detail}")
+    # Line 1 of the file is the opening '---'; YAML's lines are 0-based.
+    line = mark.line + 2
+    if problem_mark is not None and problem_mark.line != mark.line:
+        detail += f" (at line {problem_mark.line + 2})"
+    detail = " ".join(detail.split())
+    key = None
+    for text in reversed(block.split("\n")[: mark.line + 1]):
+        m = _TOP_KEY_RE.match(text)
+        if m:
+            key = m[1]
+            break
+    near = f" (key '{key}')" if key is not None else ""
+    error = FrontMatterError(path, None, f"front matter is not valid YAML{near}: {detail}", line)
+    error.key = key
+    return error
+
+
+def load(raw: str, path: str) -> dict[str, Any]:
+    """The YAML block between the ``---`` lines that open ``raw`` (a post's text)."""
+    block, _ = split(raw, path)
     try:
-        _, block, _ = raw.split("---", 2)
-        meta = yaml.safe_load(block) or {}
-    except ValueError:
-        raise FrontMatterError(path, None, "front matter is not closed by a '---' line") from None
+        meta = yaml.load(block, Loader=_Loader) or {}
     except yaml.YAMLError as err:
+        raise _yaml_error(path, block, err) from None
+    except (ValueError, TypeError) as err:  # a constructor's own error, e.g. `!!int abc`
         raise FrontMatterError(path, None, f"front matter is not valid YAML: {err}") from None
     if not isinstance(meta, dict):
-        raise FrontMatterError(path, None, "front matter must be a YAML mapping")
+        raise FrontMatterError(
+            path, None,
+            f"front matter must be a YAML mapping of keys to values, not a {type(meta).__name__}",
+        )
     return meta
 
 

@@ -9,7 +9,16 @@ from pathlib import Path
 from .fence import BlockEvent
 
 
-def build_report(events: list[BlockEvent], seconds_total: float) -> dict:
+def build_report(
+    events: list[BlockEvent], seconds_total: float, *, execution: dict | None = None,
+    malformed: list[str] | None = None,
+) -> dict:
+    """The report of one build: counts, per-page events, the slowest blocks, notices.
+
+    ``execution`` describes the worker pool's run (workers, sessions, wall and
+    busy seconds); ``malformed`` lists cache entries that could not be read and
+    were treated as misses.
+    """
     counts = Counter(e.status for e in events)
     pages: dict[str, list[dict]] = {}
     for e in events:
@@ -31,6 +40,8 @@ def build_report(events: list[BlockEvent], seconds_total: float) -> dict:
         "counts": dict(sorted(counts.items())),
         "executed_seconds": round(sum(e.seconds for e in events if e.status == "executed"), 3),
         "build_seconds": round(seconds_total, 3),
+        "execution": execution or {},
+        "cache_malformed": list(malformed or []),
         "slowest": [
             {"page": e.page, "line": e.line, "status": e.status, "seconds": round(e.seconds, 4)}
             for e in slowest
@@ -58,6 +69,19 @@ def summary_lines(report: dict) -> list[str]:
             report["executed_seconds"],
         )
     ]
+    ex = report.get("execution") or {}
+    if ex.get("sessions"):
+        lines.append(
+            "  {} session(s) on {} worker(s): {:.2f} s wall, {:.2f} s busy".format(
+                ex["sessions"], ex["workers"], ex["wall_seconds"], ex["busy_seconds"]
+            )
+        )
+    bad = report.get("cache_malformed") or []
+    if bad:
+        lines.append(
+            f"  {len(bad)} malformed cache entr{'y' if len(bad) == 1 else 'ies'} ignored "
+            f"(re-executed and rewritten): {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}"
+        )
     slow = [s for s in report["slowest"] if s["seconds"] > 0]
     if slow:
         lines.append("  slowest blocks:")

@@ -18,10 +18,29 @@ from blogcode.publish.execution import BlockError, Executor, closure, scan_packa
 PKG = Path(__file__).resolve().parents[2] / "blogcode"
 
 
+@pytest.fixture(scope="module")
+def shared():
+    """One executor (one zygote) for the module: starting one imports torch & co."""
+    ex = Executor(PKG.parent, workers=2, timeout=30)
+    yield ex
+    ex.shutdown()
+
+
+_SHARED: list[Executor] = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_build(shared):
+    _SHARED[:] = [shared]
+    shared.new_build()
+
+
 def _ctx(cache_dir: Path, graph=None, environment="env-1", executor=None) -> fence.BuildContext:
+    if executor is None:
+        executor = _SHARED[0]
     return fence.BuildContext(
         cache=ExecCache(cache_dir),
-        executor=executor or Executor(timeout=30),
+        executor=executor,
         environment=environment,
         graph=graph if graph is not None else scan_package(PKG),
         markdown_factory=lambda: Markdown(extensions=["tables"]),
@@ -92,16 +111,17 @@ def test_static_closure_follows_package_imports():
 def test_replay_after_middle_block_changes_matches_cold_build(tmp_path):
     page1 = _page("x = [1]", "x.append(2)", "print(sum(x), len(x))")
     page2 = _page("x = [1]", "x.append(40)", "print(sum(x), len(x))")
-    executor = Executor(timeout=30)
-    _run_page(_ctx(tmp_path / "warm", executor=executor), page1)
-    warm, _ = _run_page(_ctx(tmp_path / "warm", executor=executor), page2)
+    _run_page(_ctx(tmp_path / "warm"), page1)
+    _SHARED[0].new_build()
+    warm, _ = _run_page(_ctx(tmp_path / "warm"), page2)
     assert [o.status for o in warm] == ["cached", "executed", "executed"]
+    _SHARED[0].new_build()
     cold, _ = _run_page(_ctx(tmp_path / "cold"), page2)
     assert warm[2].html == cold[2].html and "41 2" in cold[2].html
     # Only the last block changed: the first two hit, the last replays them silently.
     page3 = _page("x = [1]", "x.append(40)", "print('n =', len(x))")
-    fresh = Executor(timeout=30)
-    outs, _ = _run_page(_ctx(tmp_path / "warm", executor=fresh), page3)
+    _SHARED[0].new_build()
+    outs, _ = _run_page(_ctx(tmp_path / "warm"), page3)
     assert [o.status for o in outs] == ["cached", "cached", "executed"]
     assert outs[2].replayed == 2 and "n = 2" in outs[2].html
 
@@ -125,18 +145,18 @@ def test_outcome_reused_within_a_build(tmp_path):
     assert b is a[0] and len(ctx.events) == 1
 
 
-def test_timeout_names_block(tmp_path):
+def test_timeout_names_block(shared):
     text = '```python exec="on" timeout="0.5"\nimport time\nwhile True:\n    time.sleep(0.01)\n```'
     _, specs = scan(text, "docs/t.md")
     with pytest.raises(BlockError, match=r"docs/t.md:1 raised BlockTimeout"):
-        Executor().run(specs[0])
+        shared.run(specs[0])
 
 
-def test_traceback_points_into_markdown_file(tmp_path):
+def test_traceback_points_into_markdown_file(shared):
     text = "para\n\n" + _page("a = 1\nb = 2\nraise KeyError('k')")
     _, specs = scan(text, "docs/tb.md")
     with pytest.raises(BlockError) as e:
-        Executor().run(specs[0])
+        shared.run(specs[0])
     assert 'File "docs/tb.md", line 6' in e.value.tb_text and "raise KeyError" in e.value.tb_text
 
 
@@ -188,42 +208,19 @@ def test_tabbed_block_opens_on_the_result(tmp_path):
     assert html.index("源代码") < html.index("结果") and "<strong>42</strong>" in html
 
 
-def test_serve_forgets_edited_modules_and_sessions():
-    """In `mkdocs serve` an edited blogcode module is re-imported and sessions restart."""
-    import importlib
-    import sys
-
-    importlib.import_module("blogcode.device")
-    importlib.import_module("blogcode.publish.figures")
-    executor = Executor()
-    graph = scan_package(PKG)
-    executor.purge_changed_modules(graph)  # remember what is loaded now
-    executor.sessions[("docs/p.md", "s")] = object()
-    assert executor.purge_changed_modules(graph) == 0 and "blogcode.device" in sys.modules
-    edited = dict(graph)
-    edited["blogcode.device"] = replace(graph["blogcode.device"], digest="edited")
-    assert executor.purge_changed_modules(edited) == 1
-    assert "blogcode.device" not in sys.modules and not executor.sessions
-    # The running machinery stays; the helpers post code imports are reloaded like the rest.
-    assert "blogcode.publish.fence" in sys.modules and "blogcode" in sys.modules
-    assert "blogcode.publish.figures" not in sys.modules
-    importlib.import_module("blogcode.device")
-
-
-@pytest.mark.parametrize(
-    "name, reloadable",
-    [
-        ("blogcode", False),
-        ("blogcode.publish", False),
-        ("blogcode.publish.fence", False),
-        ("blogcode.publish.notices", False),
-        ("blogcode.publish.figures", True),
-        ("blogcode.ssm.hippo", True),
-        ("blogcodex", False),
-        ("numpy", False),
-    ],
-)
-def test_machinery_is_never_reloaded(name, reloadable):
-    from blogcode.publish.execution import is_reloadable
-
-    assert is_reloadable(name) is reloadable
+def test_edited_blogcode_drops_idle_session_workers(shared):
+    """Under serve, finished sessions keep their worker; an edit to blogcode retires them."""
+    graph = {name: m.digest for name, m in scan_package(PKG).items()}
+    shared.keep_idle = 4
+    try:
+        shared.new_build(graph)
+        _, specs = scan(_page("x = 41", "print(x + 1)"), "docs/idle.md")
+        assert shared.run(specs[0]).stdout == ""
+        assert len(shared._idle) == 1
+        shared.new_build(graph)  # nothing changed: the worker stays, and is reused
+        assert shared.run(specs[1]).stdout == "42\n" and shared.stats.reused == 1
+        shared.new_build({**graph, "blogcode.device": "edited"})
+        assert not shared._idle
+    finally:
+        shared.keep_idle = 0
+        shared.new_build()

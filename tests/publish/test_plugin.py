@@ -68,7 +68,8 @@ def test_missing_mathjax_says_how_to_install_it(config, tmp_path):
 )
 def test_bad_front_matter_is_a_plugin_error(config, tmp_path, text, message):
     files = _files(tmp_path, {"p.md": text})
-    with pytest.raises(PluginError, match=r"docs/posts/p\.md: .*" + message.replace("[", r"\[")):
+    pattern = r"docs/posts/p\.md(:\d+)?: .*" + message.replace("[", r"\[")
+    with pytest.raises(PluginError, match=pattern):
         config.plugins["blogcode"].on_files(files, config=config)
 
 
@@ -96,3 +97,31 @@ def test_categories_are_declared_once():
     """slugs.CATEGORY_SLUGS is the list; mkdocs.yml does not repeat it."""
     text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert not re.search(r"^\s*categories_allowed:", text, re.M)
+
+
+@pytest.mark.skipif(not (MATHJAX / "tex-chtml.js").is_file(), reason="no MathJax (npm ci)")
+def test_serve_watches_blogcode_and_keeps_going_on_bad_front_matter(config, tmp_path, monkeypatch):
+    """Under serve, edits to blogcode trigger a rebuild, and a bad post becomes an error page
+    at its own address instead of a failed build (a strict build still fails: see above)."""
+    plugin = config.plugins["blogcode"]
+    monkeypatch.setattr(config.plugins, "_current_plugin", "blogcode", raising=False)
+    plugin.mathjax_dir = MATHJAX
+    watched = []
+
+    class Server:
+        def watch(self, path):
+            watched.append(path)
+
+    plugin.on_serve(Server(), config=config, builder=None)
+    assert watched == [str(ROOT / "blogcode")]
+    plugin.on_startup(command="serve", dirty=False)
+    try:
+        bad = POST.format(slug="kept-slug").replace("date: 2024-05-24", "date: 2024-13-01")
+        files = _files(tmp_path, {"p.md": bad})
+        plugin.on_files(files, config=config)
+        (f,) = [f for f in files if f.src_uri == "posts/p.md"]
+        text = Path(f.abs_src_path).read_text(encoding="utf-8")
+        assert "slug: kept-slug" in text and "2024-13-01 is not a calendar date" in text
+        assert plugin.posts["posts/p.md"].slug == "kept-slug"
+    finally:
+        plugin.on_startup(command="build", dirty=False)

@@ -133,7 +133,7 @@ def test_every_formula_renders(site_build):
     if shutil.which("node") is None:
         pytest.fail("node is required to check the math (it is also needed to build the site)")
     out = subprocess.run(
-        ["node", str(ROOT / "tests/site/mathcheck.cjs"), str(site_build.site)],
+        ["node", str(ROOT / "blogcode/publish/mathcheck.cjs"), str(site_build.site)],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
     assert out.returncode == 0, out.stderr
