@@ -133,7 +133,9 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         cache = _CACHES.setdefault(str(settings.folder), ExecCache(settings.folder))
         cache.read, cache.write = settings.read, settings.write
         cache.reset_stats()
-        graph = scan_package(Path(__file__).resolve().parents[1])
+        graph = scan_package(
+            Path(__file__).resolve().parents[1], settings.folder.parent / "blogcode-modules.json"
+        )
         executor = get_executor()
         executor.root = root.resolve()
         executor.workers = workers if workers > 0 else (os.cpu_count() or 1)
@@ -322,6 +324,12 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         if self.math is not None:
             for problem in self.math.finish():
                 log.error("%s", problem)
+            st = self.math.stats
+            log.debug(
+                "math check: %d page(s), %d from the cache, %d typeset in Node "
+                "(%.2f s, waited %.2f s)", st.pages, st.cached, st.checked, st.node_seconds,
+                st.wait_seconds,
+            )
             self.math = None
         pages = self.post_pages
         write_feed([(m, pages[m.slug]) for m in self.posts.values() if m.slug in pages], config)

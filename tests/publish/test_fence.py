@@ -224,3 +224,23 @@ def test_edited_blogcode_drops_idle_session_workers(shared):
     finally:
         shared.keep_idle = 0
         shared.new_build()
+
+
+def test_module_graph_cache_gives_the_parsed_graph(tmp_path):
+    """The imports of unchanged modules come from a file; the graph is the one parsing gives."""
+    from blogcode.publish import execution
+
+    cache = tmp_path / "modules.json"
+    execution._IMPORTS.clear()
+    parsed = scan_package(PKG)
+    execution._IMPORTS.clear()
+    scan_package(PKG, cache)  # writes the file
+    execution._IMPORTS.clear()
+    from_file = scan_package(PKG, cache)
+    assert {n: (m.digest, m.imports) for n, m in from_file.items()} == {
+        n: (m.digest, m.imports) for n, m in parsed.items()
+    }
+    cache.write_text("[not json")  # a damaged file is ignored, and rewritten
+    execution._IMPORTS.clear()
+    assert scan_package(PKG, cache).keys() == parsed.keys()
+    assert cache.read_text().startswith("{")
