@@ -33,6 +33,7 @@ def test_block_time_limit(tmp_path):
     b = _build(tmp_path, {"slow.md": post(body)})
     assert b.returncode != 0
     assert "time limit of 1 s" in b.log and "docs/posts/slow.md" in b.log
+    assert "errors in strict mode!" in b.log  # MkDocs' own output is not lost
 
 
 @pytest.mark.parametrize(

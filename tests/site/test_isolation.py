@@ -252,6 +252,11 @@ def test_serve_shows_errors_on_the_page_and_recovers(tmp_path):
         builds = (tmp_path / "serve.log").read_text().count("Building documentation")
         time.sleep(3)
         assert (tmp_path / "serve.log").read_text().count("Building documentation") == builds
+        # A block that ends its process takes only its worker down, not the server.
+        src.write_text(good.replace("print('块输出', 6 * 7)", "import os\nos._exit(0)"))
+        page = _wait_for(url, "exited with code 0", proc)
+        src.write_text(good, encoding="utf-8")
+        _wait_for(url, "块输出 42", proc)
     finally:
         proc.terminate()
         try:
