@@ -3,10 +3,11 @@
 Every post under ``docs/posts/`` must carry::
 
     title:       str
-    date:        YYYY-MM-DD (the source article's date where known)
+    date:        YYYY-MM-DD, this blog's publication date of the post
     slug:        ASCII, lowercase words joined by '-'
     categories:  non-empty list of known categories
-    source:      {title, author, blog, url?}
+    source:      {title?, author, blog, url?, date?}  (title, url, date: the original's,
+                 only when known)
     papers:      optional list of {title, arxiv? | venue?, url?}
     series:      optional {name, order}
     tags:        optional list of str
@@ -53,7 +54,7 @@ REQUIRED = ("title", "date", "slug", "categories", "source")
 OPTIONAL = ("papers", "series", "tags")
 # Keys that MkDocs/Material understand and a post may legitimately set.
 PASSTHROUGH = ("description", "draft", "pin", "readtime", "hide", "search", "comments")
-SOURCE_KEYS = {"title": True, "author": True, "blog": True, "url": False}
+SOURCE_KEYS = {"title": False, "author": True, "blog": True, "url": False, "date": False}
 PAPER_KEYS = {"title": True, "arxiv": False, "venue": False, "url": False}
 SERIES_KEYS = {"name": True, "order": True}
 
@@ -108,10 +109,11 @@ class Paper:
 
 @dataclass(frozen=True)
 class Source:
-    title: str
+    title: str | None  # None: the original's title is not known (never invent one)
     author: str
     blog: str
     url: str | None = None
+    date: _dt.date | None = None  # the original's date, when known (``date`` is this blog's)
 
 
 @dataclass(frozen=True)
@@ -218,10 +220,14 @@ def validate(meta: dict[str, Any], path: str) -> PostMeta:
 
     src = _mapping(path, "source", meta["source"], SOURCE_KEYS)
     source = Source(
-        title=_nonempty_str(path, "source.title", src["title"]),
+        title=(
+            _nonempty_str(path, "source.title", src["title"])
+            if src.get("title") is not None else None
+        ),
         author=_nonempty_str(path, "source.author", src["author"]),
         blog=_nonempty_str(path, "source.blog", src["blog"]),
         url=_url(path, "source.url", src["url"]) if src.get("url") is not None else None,
+        date=_date(path, "source.date", src["date"]) if src.get("date") is not None else None,
     )
 
     papers: list[Paper] = []

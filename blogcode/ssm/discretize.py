@@ -10,7 +10,8 @@ Glossary (the letters used throughout ``blogcode.ssm``):
 Two ODEs are discretised:
 
 * HiPPO-LegT (time invariant): ``x'(t) = A x(t) + B u(t)``;
-  :func:`forward_euler`, :func:`backward_euler`, :func:`bilinear`, :func:`zoh`.
+  :func:`forward_euler`, :func:`backward_euler`, :func:`bilinear`, :func:`zoh`, and the
+  family :func:`theta_method` that contains the first three.
 * HiPPO-LegS (time varying): ``x'(t) = A x(t) / t + B u(t) / t``;
   :func:`legs_bilinear_step`, :func:`legs_zoh_step`, :func:`legs_scan`.  In the
   recursions the step size cancels: state ``k`` depends only on ``u_0 .. u_{k-1}``.
@@ -33,6 +34,7 @@ __all__ = [
     "backward_euler",
     "bilinear",
     "zoh",
+    "theta_method",
     "legs_bilinear_step",
     "legs_zoh_step",
     "legs_scan",
@@ -142,6 +144,29 @@ def zoh(A, B, eps: float) -> tuple[np.ndarray, np.ndarray]:
     M[:N, N] = B
     E = scipy.linalg.expm(eps * M)
     return E[:N, :N], E[:N, N]
+
+
+def theta_method(A, B, eps: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The one-parameter family between the Euler rules: ``int x ds ~ eps*(alpha x_k +
+    (1-alpha) x_{k+1})``.
+
+    ``Ab = (I - (1-alpha) eps A)^{-1} (I + alpha eps A)``,
+    ``Bb = eps (I - (1-alpha) eps A)^{-1} B``; ``alpha = 1`` is :func:`forward_euler`,
+    ``0`` :func:`backward_euler`, ``1/2`` :func:`bilinear`.
+
+    >>> import numpy as np
+    >>> Ab, Bb = theta_method(-np.eye(1), np.ones(1), 1.0, 0.5)   # the bilinear rule
+    >>> round(float(Ab[0, 0]), 6), round(float(Bb[0]), 6)
+    (0.333333, 0.666667)
+    """
+    A, B = check_system(A, B)
+    eps = _check_eps(eps)
+    alpha = float(alpha)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    I = np.eye(len(A))
+    M = I - (1.0 - alpha) * eps * A
+    return np.linalg.solve(M, I + alpha * eps * A), eps * np.linalg.solve(M, B)
 
 
 # ----------------------------------------------------------------------------- LegS

@@ -15,6 +15,13 @@ Glossary:
 * ``K = ifft(fft(b, L) / fft([1, a], L))``: ``O(L log L)`` whatever ``d`` is (:func:`kernel_fft`).
 * The companion matrix turns ``(a, b)`` back into an SSM with ``O(d)`` work per step
   (:func:`companion`, :func:`realize`, :func:`companion_scan`).
+* Checks of the derivation: the transfer function through the Schur complement of a bordered
+  block matrix (:func:`schur_block`, :func:`transfer_schur`, against :func:`transfer`); the power
+  series of ``b/a`` by long division (:func:`series_coeffs`) and its ``L``-periodic folding
+  (:func:`fold`), which is what the FFT kernel returns.
+* Training in the ``(a, b)`` parameterisation: :func:`kernel_fft_torch` (differentiable) and
+  :func:`fit_rtf`; stability of ``lam^d + a_1 lam^{d-1} + ... + a_d`` (:func:`max_root_modulus`,
+  :func:`max_root_modulus_batch`, :func:`diamond_fraction`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,15 @@ __all__ = [
     "companion_scan",
     "shift_register_demo",
     "max_root_modulus",
+    "max_root_modulus_batch",
+    "transfer",
+    "schur_block",
+    "transfer_schur",
+    "series_coeffs",
+    "fold",
+    "kernel_fft_torch",
+    "fit_rtf",
+    "diamond_fraction",
     "time_kernel_methods",
 ]
 
@@ -67,14 +83,14 @@ def coeffs_from_ssm(Ab, Bb, C, L: int) -> tuple[np.ndarray, np.ndarray]:
     polynomials.
 
     With ``Ct^* = C^* (I - Ab^L)`` the truncated generating function at the roots of unity is
-    ``Ct^* (I - z Ab)^{-1} Bb``.  Its denominator is ``a(z) = det(I - z Ab)``.  For the
-    numerator, ``det(I + UV) = det(I + VU)`` gives
+    ``Ct^* (I - z Ab)^{-1} Bb``.  Put ``lam = 1/z``.  The Schur complement of the bordered
+    matrix ``[[lam I - Ab, Bb], [-Ct^*, 1]]`` (or ``det(I + UV) = det(I + VU)``) gives
 
-        ``det(I - z Ab + Bb Ct^*) = a(z) (1 + Ct^*(I - z Ab)^{-1} Bb)``,
+        ``1 + Ct^* (lam I - Ab)^{-1} Bb = det(lam I - Ab + Bb Ct^*) / det(lam I - Ab)``,
 
-    and ``det(I + Bb Ct^* - z Ab) = (1 + Ct^* Bb) det(I - z (I + Bb Ct^*)^{-1} Ab)``, so
-    ``b(z) = (1 + Ct^* Bb) revcharpoly((I + Bb Ct^*)^{-1} Ab) - revcharpoly(Ab)`` (its ``z^d``
-    term cancels).  Needs ``1 + Ct^* Bb != 0``.  Returns ``a (d,)``, ``b (d,)``.
+    so with ``p_M(lam) = det(lam I - M)``: ``a`` = the coefficients of ``p_Ab`` after the leading
+    1, and ``a + b`` = those of ``p_{Ab - Bb Ct^*}`` (the two ``lam^d`` terms cancel, so ``b``
+    has ``d`` coefficients).  Returns ``a (d,)``, ``b (d,)``.
 
     >>> import numpy as np
     >>> a, b = coeffs_from_ssm(0.5 * np.eye(1), np.ones(1), np.ones(1), 8)
@@ -87,13 +103,9 @@ def coeffs_from_ssm(Ab, Bb, C, L: int) -> tuple[np.ndarray, np.ndarray]:
     d = len(Ab)
     L = _check_L(L, d)
     Ct = ctilde(Ab, C, L)
-    a_full = _rev_charpoly(Ab)
-    s = 1.0 + Ct.conj() @ Bb
-    if abs(s) < 1e-12:
-        raise ValueError("1 + Ct^* Bb vanishes: use coeffs_from_series instead")
-    M = np.linalg.solve(np.eye(d) + np.outer(Bb, Ct.conj()), Ab)
-    num = s * _rev_charpoly(M) - a_full
-    a, b = a_full[1:], num[:d]
+    p_A = _rev_charpoly(Ab)
+    p_ABC = _rev_charpoly(Ab - np.outer(Bb, Ct.conj()))
+    a, b = p_A[1:], p_ABC[1:] - p_A[1:]
     if not any(np.iscomplexobj(x) for x in (Ab, Bb, C)):
         a, b = a.real, b.real
     return a, b
@@ -242,6 +254,209 @@ def max_root_modulus(a) -> float:
     if a.ndim != 1 or len(a) == 0:
         raise ValueError(f"a must be a non-empty vector, got shape {a.shape}")
     return float(np.max(np.abs(np.roots(np.concatenate([[1.0], a])))))
+
+
+def max_root_modulus_batch(a) -> np.ndarray:
+    """:func:`max_root_modulus` for each row of ``a (n, d)``: the largest ``|eigenvalue|`` of each
+    companion matrix, by one batched eigenvalue call.  Returns ``(n,)``.
+
+    >>> max_root_modulus_batch([[0.0, -0.25], [-1.5, 0.5]]).round(12)
+    array([0.5, 1. ])
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"a must have shape (n, d) with d >= 1, got {a.shape}")
+    n, d = a.shape
+    M = np.zeros((n, d, d))
+    M[:, 0, :] = -a
+    M[:, np.arange(1, d), np.arange(d - 1)] = 1.0
+    return np.abs(np.linalg.eigvals(M)).max(axis=1)
+
+
+def transfer(Ab, Bb, Ct, z) -> complex:
+    """``Ct^* (I - z Ab)^{-1} Bb`` by one linear solve (the reference for :func:`transfer_schur`).
+
+    >>> import numpy as np
+    >>> transfer(0.5 * np.eye(1), np.ones(1), np.ones(1), 1.0)
+    (2+0j)
+    """
+    Ab, Bb = check_system(Ab, Bb)
+    Ct = np.asarray(Ct)
+    if Ct.shape != Bb.shape:
+        raise ValueError(f"Ct must have shape {Bb.shape}, got {Ct.shape}")
+    x = np.linalg.solve(np.eye(len(Ab)) - z * Ab.astype(complex), Bb.astype(complex))
+    return complex(Ct.conj() @ x)
+
+
+def schur_block(Ab, Bb, Ct, z) -> np.ndarray:
+    """The bordered matrix ``M = [[I - z Ab, Bb], [-Ct^*, 1]]``, shape ``(d+1, d+1)``, complex.
+
+    Its two Schur complements are ``1 + Ct^*(I - z Ab)^{-1} Bb`` (of the top-left block) and
+    ``I - z Ab + Bb Ct^*`` (of the bottom-right ``1``).
+    """
+    Ab, Bb = check_system(Ab, Bb)
+    Ct = np.asarray(Ct)
+    if Ct.shape != Bb.shape:
+        raise ValueError(f"Ct must have shape {Bb.shape}, got {Ct.shape}")
+    d = len(Ab)
+    M = np.zeros((d + 1, d + 1), dtype=complex)
+    M[:d, :d] = np.eye(d) - z * Ab
+    M[:d, d] = Bb
+    M[d, :d] = -Ct.conj()
+    M[d, d] = 1.0
+    return M
+
+
+def transfer_schur(Ab, Bb, Ct, z) -> tuple[complex, complex]:
+    """``G(z) = Ct^* (I - z Ab)^{-1} Bb`` two ways through :func:`schur_block` ``M``, without
+    solving with ``I - z Ab`` against ``Bb``:
+
+    * determinant: ``det M = det(I - z Ab) (1 + G)``, so ``G = det M / det(I - z Ab) - 1``;
+    * inverse: the bottom-right entry of ``M^{-1}`` is ``1 / (1 + G)``.
+
+    Returns ``(G_det, G_inv)``.
+
+    >>> import numpy as np
+    >>> [round(g.real, 12) for g in transfer_schur(0.5 * np.eye(1), np.ones(1), np.ones(1), 1.0)]
+    [2.0, 2.0]
+    """
+    M = schur_block(Ab, Bb, Ct, z)
+    d = len(M) - 1
+    g_det = np.linalg.det(M) / np.linalg.det(M[:d, :d]) - 1.0
+    g_inv = 1.0 / np.linalg.inv(M)[d, d] - 1.0
+    return complex(g_det), complex(g_inv)
+
+
+def series_coeffs(a, b, n: int) -> np.ndarray:
+    """The first ``n`` power-series coefficients ``h_k`` of ``b(z)/a(z)`` by long division:
+    ``h_k = b_{k+1} - sum_{i=1}^{min(k, d)} a_i h_{k-i}`` (``b_{k+1} = 0`` for ``k >= d``).
+    No matrices: an independent check of the companion realisation.  Returns ``(n,)``.
+
+    >>> series_coeffs([-0.5], [1.0], 4)
+    array([1.   , 0.5  , 0.25 , 0.125])
+    """
+    a, b = _check_ab(a, b)
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    d = len(a)
+    h = np.zeros(n, dtype=a.dtype)
+    for k in range(n):
+        m = min(k, d)  # h_{k-1}, ..., h_{k-m} pair with a_1, ..., a_m
+        past = h[k - m : k][::-1]
+        h[k] = (b[k] if k < d else 0.0) - a[:m] @ past
+    return h
+
+
+def fold(h, L: int) -> np.ndarray:
+    """The ``L``-periodic folding ``F_j = sum_{m >= 0} h_{j + m L}``, ``j < L``, of a (long,
+    decaying) sequence ``h``; zero-pads ``h`` to a multiple of ``L``.  The inverse DFT of a power
+    series sampled at the ``L``-th roots of unity is exactly this folding.
+
+    >>> fold([1.0, 2.0, 3.0, 4.0, 5.0], 2)
+    array([9., 6.])
+    """
+    h = np.asarray(h)
+    L = int(L)
+    if h.ndim != 1 or L < 1:
+        raise ValueError(f"h must be a vector and L >= 1, got shape {h.shape}, L={L}")
+    m = -(-len(h) // L)
+    return np.pad(h, (0, m * L - len(h))).reshape(m, L).sum(axis=0)
+
+
+def kernel_fft_torch(a, b, L: int):
+    """:func:`kernel_fft` for torch tensors ``a, b (..., d)`` (real), differentiable: the
+    training path.  ``irfft(rfft(b, L) / rfft([1, a], L))``; returns ``(..., L)``.
+    Three FFTs of length ``L``: two forward (``a``, ``b``) and one inverse.
+    """
+    import torch
+
+    if a.shape != b.shape or a.ndim < 1:
+        raise ValueError(f"a and b must have the same shape (..., d), got {a.shape}, {b.shape}")
+    L = _check_L(L, a.shape[-1])
+    one = torch.ones(*a.shape[:-1], 1, dtype=a.dtype, device=a.device)
+    den = torch.fft.rfft(torch.cat([one, a], dim=-1), n=L)
+    num = torch.fft.rfft(b, n=L)
+    return torch.fft.irfft(num / den, n=L)
+
+
+def fit_rtf(target, d: int, steps: int = 2000, lr: float = 1e-2, record_every: int = 50) -> dict:
+    """Fit ``(a, b)`` so that :func:`kernel_fft_torch` matches ``target (L,)`` in mean squared
+    error, by Adam (float64, CPU, deterministic), from the RTF initialisation ``a = 0``
+    (and ``b = 0``).  Nothing keeps ``sum |a_i| < 1`` or the roots inside the unit circle.
+
+    Returns ``{"a", "b" (d,), "loss" (final MSE / mean(target^2)), "loss0" (the same at the
+    start), "steps" (the recorded step numbers), "root" and "l1" (max root modulus and
+    sum |a_i| at those steps)}``.
+    """
+    import torch
+
+    target = np.asarray(target, dtype=float)
+    if target.ndim != 1:
+        raise ValueError(f"target must have shape (L,), got {target.shape}")
+    L = _check_L(len(target), int(d))
+    T = torch.as_tensor(target, dtype=torch.float64)
+    scale = float((target**2).mean())
+    a = torch.zeros(int(d), dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(int(d), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([a, b], lr=lr)
+    rec_steps, roots, l1 = [], [], []
+    loss0 = None
+    for step in range(int(steps) + 1):
+        if step % record_every == 0 or step == steps:
+            an = a.detach().numpy().copy()
+            rec_steps.append(step)
+            roots.append(max_root_modulus(an))
+            l1.append(float(np.abs(an).sum()))
+        opt.zero_grad()
+        loss = ((kernel_fft_torch(a, b, L) - T) ** 2).mean()
+        if loss0 is None:
+            loss0 = loss.item() / scale
+        if step == steps:
+            break
+        loss.backward()
+        opt.step()
+    return {
+        "a": a.detach().numpy().copy(),
+        "b": b.detach().numpy().copy(),
+        "loss": loss.item() / scale,
+        "loss0": loss0,
+        "steps": np.array(rec_steps),
+        "root": np.array(roots),
+        "l1": np.array(l1),
+    }
+
+
+def _poly_from_roots_batch(roots: np.ndarray) -> np.ndarray:
+    """Rows ``[1, c_1, .., c_d]`` of ``prod_i (lam - r_i)`` for each row of ``roots (n, d)``."""
+    coef = np.ones((len(roots), 1), dtype=complex)
+    for r in np.asarray(roots).T:  # multiply in (lam - r), one root at a time
+        coef = np.concatenate([coef, np.zeros((len(roots), 1))], axis=1)
+        coef[:, 1:] = coef[:, 1:] - r[:, None] * coef[:, :-1]
+    return coef
+
+
+def _sample_stable_coeffs(d: int, trials: int, seed: int) -> np.ndarray:
+    """``a (trials, d)`` of real polynomials with ``d/2`` conjugate root pairs, each root uniform
+    by area in the unit disc."""
+    rng = np.random.default_rng(seed)
+    rad = np.sqrt(rng.uniform(0, 1, (trials, d // 2)))
+    z = rad * np.exp(1j * rng.uniform(0, np.pi, (trials, d // 2)))
+    return _poly_from_roots_batch(np.concatenate([z, z.conj()], axis=1))[:, 1:].real
+
+
+def diamond_fraction(d: int, trials: int, seed: int = 0) -> tuple[float, float]:
+    """How much of the stable set the condition ``sum |a_i| < 1`` covers, by sampling roots.
+
+    For even ``d``: ``d/2`` conjugate pairs, each root uniform (by area) in the unit disc, so
+    every sampled polynomial ``lam^d + a_1 lam^{d-1} + ... + a_d`` is stable.  Returns
+    ``(fraction with sum |a_i| < 1, median of sum |a_i|)``.
+    """
+    d, trials = int(d), int(trials)
+    if d < 2 or d % 2 or trials < 1:
+        raise ValueError(f"need an even d >= 2 and trials >= 1, got d={d}, trials={trials}")
+    s = np.abs(_sample_stable_coeffs(d, trials, seed)).sum(axis=1)
+    return float((s < 1).mean()), float(np.median(s))
 
 
 def _direct_powers_torch(Ab_t, Bb_t, C_t, L: int):

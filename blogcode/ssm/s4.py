@@ -16,7 +16,8 @@ Glossary:
   ``G(omega^j)``, ``omega = exp(-2 pi i / L)``, is ``K`` (:func:`kernel_genfn`);
 * DPLR: ``A = V (diag(Lambda) - P P^*) V^*`` with ``V`` unitary (:func:`dplr_decompose`);
   in that basis the resolvent follows from :func:`woodbury_inverse`, giving the kernel in
-  ``O(N L)`` (:func:`kernel_dplr`).
+  ``O(N L)`` (:func:`kernel_dplr`); the same structure makes one recurrent step ``O(N)``
+  (:func:`dplr_scan`).
 
 numpy float64 is used for the reference paths (:func:`kernel_direct`, :func:`scan`);
 the generating-function kernels and the FFT convolution are torch (complex128/float64)
@@ -41,6 +42,7 @@ __all__ = [
     "dplr_decompose",
     "woodbury_inverse",
     "kernel_dplr",
+    "dplr_scan",
     "legs_eigvec",
     "legs_eigvec_log10abs",
     "fft_conv",
@@ -295,6 +297,54 @@ def kernel_dplr(Lam, P, Bt, Ct, step: float, L: int, device=None):
     bb = b[:, 0]
     G = step * (kCB - bb * kCP * kPB / (1 + bb * kPP))
     return torch.fft.ifft(G)
+
+
+def dplr_scan(Lam, P, Bt, Ct, step: float, u) -> np.ndarray:
+    """The recurrent view in the DPLR basis, ``O(N)`` per step, without forming ``Ab``.
+
+    ``A = diag(Lam) - P P^*`` (the rotated basis of :func:`dplr_decompose`: ``Bt = V^* B``,
+    ``Ct = V^* C``).  The bilinear step ``x_k = (I - step A/2)^{-1}[(I + step A/2) x_{k-1} +
+    step B u_k]`` uses ``I - step A/2 = (step/2)(Delta + P P^*)`` with the diagonal
+    ``Delta = 2/step - Lam``, inverted by Woodbury:
+
+        ``(Delta + P P^*)^{-1} y
+        = Delta^{-1} y - Delta^{-1} P (P^* Delta^{-1} y) / (1 + P^* Delta^{-1} P)``.
+
+    Every product is elementwise or an inner product: ``O(N)``.  Returns ``y_k = Ct^* x_k``
+    (complex128, ``(L,)``; its real part is the output of a real system), ``x_{-1} = 0``.
+
+    >>> import numpy as np
+    >>> y = dplr_scan(np.array([-1.0]), np.zeros(1), np.ones(1), np.ones(1), 0.5, [1.0, 0.0])
+    >>> np.round(y.real, 6)  # Ab = (1 - 0.25)/(1 + 0.25) = 0.6, Bb = 0.5/1.25 = 0.4
+    array([0.4 , 0.24])
+    """
+    Lam = np.asarray(Lam, dtype=np.complex128)
+    if Lam.ndim != 1:
+        raise ValueError(f"Lam must be a vector (N,), got shape {Lam.shape}")
+    N = Lam.shape[0]
+    P, Bt, Ct = (np.asarray(a, dtype=np.complex128) for a in (P, Bt, Ct))
+    for name, arr in (("P", P), ("Bt", Bt), ("Ct", Ct)):
+        if arr.shape != (N,):
+            raise ValueError(f"{name} must be a vector (N,) with N = len(Lam), got {arr.shape}")
+    step = float(step)
+    if not step > 0:
+        raise ValueError(f"step must be positive, got {step}")
+    u = np.asarray(u)
+    if u.ndim != 1:
+        raise ValueError(f"u must have shape (L,), got {u.shape}")
+    Dinv = 1.0 / (2.0 / step - Lam)  # Delta^{-1}, diagonal
+    DP = Dinv * P
+    denom = 1.0 + np.vdot(P, DP)  # 1 + P^* Delta^{-1} P, a scalar
+    Cc = Ct.conj()
+    x = np.zeros(N, dtype=np.complex128)
+    y = np.empty(len(u), dtype=np.complex128)
+    for k, uk in enumerate(u):
+        # (I + step A/2) x + step B u, with A x = Lam x - P (P^* x)
+        r = x + 0.5 * step * (Lam * x - P * np.vdot(P, x)) + step * Bt * uk
+        z = Dinv * r
+        x = (2.0 / step) * (z - DP * (np.vdot(P, z) / denom))
+        y[k] = Cc @ x
+    return y
 
 
 # ----------------------------------------------------------------------------- eigenvectors

@@ -233,3 +233,18 @@ def test_split_agrees_with_mkdocs(raw):
     assert m is not None
     block, body = split(raw, PATH)
     assert block == m.group(1) and body == raw[m.end() :]
+
+
+def test_source_date_and_unknown_title():
+    """`date` is this blog's; `source.date` the original's when known; an unknown title is
+    left out rather than invented."""
+    import copy
+
+    meta = copy.deepcopy(GOOD)
+    meta["source"] = {"author": "作者", "blog": "博客", "date": dt.date(2024, 6, 5)}
+    post = validate(meta, "docs/posts/p.md")
+    assert post.source.title is None and post.source.date == dt.date(2024, 6, 5)
+    assert post.date != post.source.date
+    meta["source"]["date"] = "2024-02-30"
+    with pytest.raises(FrontMatterError, match=r"key 'source.date': 2024-02-30 is not a calendar"):
+        validate(meta, "docs/posts/p.md")

@@ -40,7 +40,15 @@ def test_post(site_build, path: Path):
     # Computed output made it into the page.
     assert html.count("bc-exec") >= n_blocks
     # Source attribution, papers, citation, provenance.
-    assert meta["source"]["title"] in html and meta["source"]["author"] in html
+    source = meta["source"]
+    assert source["author"] in html
+    assert (source["title"] if source.get("title") else "一篇标题不详的文章") in html
+    # The original's date, or an honest "unknown"; never this blog's date passed off as it.
+    if source.get("date"):
+        day = source["date"]
+        assert f'原文发表于 <time datetime="{day.isoformat()}">' in html
+    else:
+        assert "原文日期不详" in html
     if meta["source"].get("url"):
         assert f'href="{meta["source"]["url"]}"' in html
     for paper in meta.get("papers") or []:
@@ -119,6 +127,27 @@ def test_no_third_party_requests(site_build):
             if host in text:
                 offenders.append(f"{page.relative_to(site_build.site)}: mentions {host}")
     assert not offenders, "\n".join(offenders[:50])
+
+
+_E_NOTATION = re.compile(r"(?<![\w.])\d+(\.\d+)?e[-+]?\d+")
+_MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+
+
+def test_numbers_in_math_are_not_e_notation(site_build):
+    """`$1.4e-13$` renders as 1.4 times an italic e: numbers in math go through
+    blogcode.publish.fmt (1.4\\times10^{-13}); captions do not carry raw `10^-119` either."""
+    offenders = []
+    for page in _pages(site_build.site):
+        html = page.read_text(encoding="utf-8")
+        rel = page.relative_to(site_build.site)
+        for m in _MATH.finditer(html):
+            if _E_NOTATION.search(m.group(2)):
+                offenders.append(f"{rel}: math {m.group(2)[:80]!r}")
+        for cap in re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S):
+            text = _MATH.sub("", cap)
+            if re.search(r"\d\^[-+]?\d|" + _E_NOTATION.pattern, text):
+                offenders.append(f"{rel}: caption {text[:80]!r}")
+    assert not offenders, "\n".join(offenders[:40])
 
 
 def test_mathjax_is_self_hosted(site_build):

@@ -93,6 +93,20 @@ def test_dplr_kernel_equals_direct(N, L, step):
     assert np.abs(Kd.imag).max() < 1e-10 * np.abs(K).max()
 
 
+@pytest.mark.parametrize("N, L, step", [(1, 5, 0.3), (8, 64, 0.05), (32, 200, 0.01)])
+def test_dplr_scan_equals_dense_scan(N, L, step):
+    rng = np.random.default_rng(N + L)
+    A, B = legs_ref(N)
+    C = rng.standard_normal(N)
+    u = rng.standard_normal(L)
+    y = s4.scan(*s4.bilinear(A, B, step), C, u)
+    Lam, P, V = s4.dplr_decompose(N)
+    y2 = s4.dplr_scan(Lam, P, V.conj().T @ B, V.conj().T @ C, step, u)
+    scale = np.abs(y).max()
+    assert np.abs(y2.real - y).max() < 1e-12 * scale
+    assert np.abs(y2.imag).max() < 1e-12 * scale
+
+
 def test_similarity_invariance():
     rng = np.random.default_rng(5)
     A, B = legs_ref(6)
@@ -178,5 +192,9 @@ def test_bad_input():
         s4.woodbury_inverse(np.ones(3), np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="m must be"):
         s4.legs_eigvec(4, 4)
+    with pytest.raises(ValueError, match="P must be"):
+        s4.dplr_scan(np.ones(3), np.ones(2), np.ones(3), np.ones(3), 0.1, np.ones(4))
+    with pytest.raises(ValueError, match="step must be"):
+        s4.dplr_scan(np.ones(3), np.ones(3), np.ones(3), np.ones(3), 0.0, np.ones(4))
     with pytest.raises(ValueError, match="Bt must be"):
         s4.kernel_dplr(np.ones(3), np.ones(3), np.ones(2), np.ones(3), 0.1, 8, device="cpu")
