@@ -165,6 +165,7 @@ def lint(session: nox.Session) -> None:
         "mypy", "blogcode/publish",
         "blogcode/ops.py", "blogcode/timing.py",
         "blogcode/ssm/selective_scan/__init__.py", "blogcode/rwkv/wkv/__init__.py",
+        "blogcode/attention/flash/__init__.py",
     )
 
 
@@ -189,7 +190,7 @@ def gpu(session: nox.Session) -> None:
     session.install("pytest", "hypothesis", "numpy", "threadpoolctl")
     session.install("--no-deps", "-e", ".")
     session.run(
-        "pytest", "-q", "-x", "tests/ssm/test_selective_scan.py", "tests/rwkv",
+        "pytest", "-q", "-x", "tests/ssm/test_selective_scan.py", "tests/rwkv", "tests/attention",
         env={"BLOGCODE_DEVICE": "cuda"},
     )
 

@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 #: (batch, D, N, L) for the selective scan and (batch, T, C) for WKV.
 SCAN_SHAPE = (1, 16, 16, 4096)
 WKV_SHAPE = (1, 4096, 64)
+#: (batch, heads, L, head_dim) for causal attention.
+ATTENTION_SHAPE = (1, 4, 2048, 64)
 
 
 def main() -> int:
@@ -34,7 +36,25 @@ def main() -> int:
         print(f"{op:15s} step loop {row['naive'] * 1e3:8.1f} ms (±{ms['naive'].spread:.0%})   "
               f"chunked {row['chunked'] * 1e3:7.1f} ms (±{ms['chunked'].spread:.0%})   "
               f"speed-up x{row['naive'] / row['chunked']:.1f}")
+    attention_report()
     return 0
+
+
+def attention_report() -> None:
+    """Causal attention: the blocked fallback against the materialised softmax and torch's own
+    CPU SDPA, time (one protocol) and peak extra memory (fresh process per method)."""
+    from blogcode.attention.timing import METHODS, peak_memory, time_attention
+
+    (row,) = time_attention([ATTENTION_SHAPE])
+    mem = {m: peak_memory(*ATTENTION_SHAPE, m) for m in METHODS}
+    print(f"attention (batch, heads, L, head_dim) = {ATTENTION_SHAPE}, causal, float32:")
+    for m in METHODS:
+        print(f"  {m:8s} {row[m] * 1e3:8.1f} ms (±{row['_measurements'][m].spread:.0%})   "
+              f"peak extra memory {mem[m] / 2**20:7.1f} MiB")
+    print(f"  chunked is x{row['naive'] / row['chunked']:.2f} faster than naive with "
+          f"x{mem['naive'] / mem['chunked']:.1f} less extra memory; it takes "
+          f"x{row['chunked'] / row['sdpa']:.2f} the time and x{mem['chunked'] / mem['sdpa']:.1f} "
+          "the extra memory of torch's sdpa")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""GPU benchmark of the scan kernels; writes docs/results/kernels.json
+"""GPU benchmark of the scan and attention kernels; writes docs/results/kernels.json
 (run by `nox -s bench_kernels`).
 
 Times forward passes with ``triton.testing.do_bench`` at the reference sizes:
@@ -10,11 +10,21 @@ Times forward passes with ``triton.testing.do_bench`` at the reference sizes:
 Variants in the same run: the Triton kernel, the CPU-fallback algorithm run on the GPU, the
 step loop (naive), and where importable fla-core's ``fused_recurrent_rwkv4`` and mambapy's
 ``pscan``.  The memory-bandwidth floor is the bytes each op must read and write once divided by
-the device-to-device copy bandwidth measured in this run.  Refuses to run without CUDA.
+the device-to-device copy bandwidth measured in this run.
+
+Causal attention forward (bfloat16; the results file's top-level ``"attention"`` entry) at
+(batch, heads, L, head_dim) = (8, 16, 4096, 64), (8, 16, 4096, 128), (2, 16, 16384, 128):
+``blogcode.attention.flash``'s Triton kernel, torch's SDPA with each backend forced (flash,
+cuDNN, memory-efficient; a backend that errors is recorded with its error), and fla's
+``parallel_attn`` where importable.  Throughput counts the causal half of the score matrix,
+FLOPs = 4 * batch * heads * L^2 * head_dim / 2, and is also given as a fraction of the bf16
+matmul throughput measured in the same run (an 8192^3 ``torch.mm``).  Every output is compared
+with SDPA's default choice before it is timed.  Refuses to run without CUDA.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -156,6 +166,118 @@ def bench_selective_scan(bw: float) -> dict:
             "variants": _finish(variants, baselines)}
 
 
+#: (batch, heads, L, head_dim) of the causal attention benchmark.
+ATTENTION_SHAPES = [(8, 16, 4096, 64), (8, 16, 4096, 128), (2, 16, 16384, 128)]
+#: torch SDPA backends timed one at a time: (variant name, ``SDPBackend`` member).
+SDPA_BACKENDS = [("SDPA flash", "FLASH_ATTENTION"), ("SDPA cuDNN", "CUDNN_ATTENTION"),
+                 ("SDPA efficient", "EFFICIENT_ATTENTION")]
+#: Agreement with SDPA's default choice required before a variant is timed: |out - ref| <=
+#: ATOL + RTOL |ref| elementwise (bfloat16 outputs: a few units in the last place).
+ATTENTION_ATOL, ATTENTION_RTOL = 1e-2, 2e-2
+
+
+def _error(exc: BaseException, notes=()) -> str:
+    """A one-line reason for a skipped variant: the exception and any warnings it came with."""
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    why = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    extra = "; ".join(str(n).strip().splitlines()[0][:200] for n in notes if str(n).strip())
+    return f"报错（{why}{'；' + extra if extra else ''}）"
+
+
+def matmul_ceiling(n: int = 8192) -> dict:
+    """bf16 ``torch.mm`` throughput of an n x n x n product: the device's practical ceiling."""
+    import torch
+
+    g = torch.Generator(device="cuda").manual_seed(0)
+    a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16, generator=g)
+    b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16, generator=g)
+    c = torch.empty(n, n, device="cuda", dtype=torch.bfloat16)
+    ms = _bench(lambda: torch.mm(a, b, out=c))
+    return {"shape": [n, n, n], "dtype": "bfloat16", "ms": ms,
+            "tflops": 2 * n**3 / (ms * 1e-3) / 1e12}
+
+
+def _attention_case(batch, heads, L, head_dim, ceiling_tflops) -> dict:
+    import warnings
+
+    import torch
+    import torch.nn.functional as F
+
+    from blogcode.attention.flash import attention
+
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+    except ImportError:  # torch < 2.3: the backends cannot be forced one at a time
+        SDPBackend = sdpa_kernel = None
+
+    g = torch.Generator(device="cuda").manual_seed(0)
+    q, k, v = (torch.randn(batch, heads, L, head_dim, device="cuda", dtype=torch.bfloat16,
+                           generator=g) for _ in range(3))
+    scale = 1.0 / math.sqrt(head_dim)
+    flops = 4 * batch * heads * L * L * head_dim / 2  # causal: half of QK^T and of PV
+    with torch.no_grad():
+        ref = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+
+    def timed(name, fn, backend=None):
+        """Run fn once (checked against SDPA's default), then time it; or say why not."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with torch.no_grad(), (sdpa_kernel(backend) if backend is not None
+                                       else contextlib.nullcontext()):
+                    out = fn()
+                    torch.cuda.synchronize()
+                    diff = (out.float() - ref.float()).abs().max().item()
+                    if not torch.allclose(out.float(), ref.float(), atol=ATTENTION_ATOL,
+                                          rtol=ATTENTION_RTOL):
+                        return {"name": name, "ms": None, "max_abs_diff": diff,
+                                "skipped": f"结果与 SDPA 不符（max |Δ| = {diff:.3g}），未计时"}
+                    ms = _bench(fn)
+            except Exception as exc:  # an unsupported backend / shape: record why, go on
+                torch.cuda.empty_cache()
+                return {"name": name, "ms": None,
+                        "skipped": _error(exc, [w.message for w in caught])}
+        tflops = flops / (ms * 1e-3) / 1e12
+        return {"name": name, "ms": ms, "tflops": tflops,
+                "ceiling_fraction": tflops / ceiling_tflops, "max_abs_diff": diff}
+
+    variants = [timed("triton", lambda: attention(q, k, v, causal=True, scale=scale,
+                                                  backend="triton"))]
+    for name, member in SDPA_BACKENDS:
+        backend = getattr(SDPBackend, member, None) if SDPBackend is not None else None
+        if backend is None:
+            variants.append({"name": name, "ms": None,
+                             "skipped": f"此 torch 版本没有 SDPBackend.{member}"})
+            continue
+        variants.append(timed(name, lambda: F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, scale=scale), backend))
+    try:
+        from fla.ops.attn import parallel_attn  # causal by construction
+    except Exception as exc:  # not installed, or built against another triton
+        reason = (f"未安装（{type(exc).__name__}）" if isinstance(exc, ImportError)
+                  else _error(exc))
+        variants.append({"name": "fla parallel_attn", "ms": None, "skipped": reason})
+    else:
+        qf, kf, vf = (t.transpose(1, 2).contiguous() for t in (q, k, v))  # fla: [B, T, H, D]
+        variants.append(timed("fla parallel_attn",
+                              lambda: parallel_attn(qf, kf, vf, scale=scale).transpose(1, 2)))
+    baselines = [v["name"] for v in variants if v["name"] != "triton" and v["ms"] is not None]
+    return {"shape": {"batch": batch, "heads": heads, "L": L, "head_dim": head_dim},
+            "gflop": flops / 1e9, "baselines": baselines,
+            "variants": _finish(variants, baselines)}
+
+
+def bench_attention() -> dict:
+    """Causal bf16 attention forward at ATTENTION_SHAPES: ms, TFLOP/s, share of the matmul
+    ceiling, and speedups (``speedup[b]`` = ms of b / ms of the variant)."""
+    ceiling = matmul_ceiling()
+    cases = [_attention_case(*shape, ceiling["tflops"]) for shape in ATTENTION_SHAPES]
+    return {"dtype": "bfloat16", "causal": True,
+            "causal_alignment": "top-left: query i sees keys j <= i (SDPA is_causal)",
+            "flops": "4 * batch * heads * L^2 * head_dim / 2",
+            "matmul_ceiling": ceiling, "cases": cases}
+
+
 def main() -> int:
     import torch
 
@@ -178,6 +300,7 @@ def main() -> int:
         "cuda": torch.version.cuda,
         "copy_bandwidth_gbps": bw,
         "ops": {"wkv4": bench_wkv(bw), "selective_scan": bench_selective_scan(bw)},
+        "attention": bench_attention(),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -35,6 +35,10 @@ KERNEL_SOURCES = (
     "blogcode/rwkv/wkv/naive.py",
     "blogcode/rwkv/wkv/chunked.py",
     "blogcode/rwkv/wkv/triton.py",
+    "blogcode/attention/flash/__init__.py",
+    "blogcode/attention/flash/naive.py",
+    "blogcode/attention/flash/chunked.py",
+    "blogcode/attention/flash/triton.py",
     "benchmarks/bench_kernels.py",
 )
 
