@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 EXEC_LANGS = ("python", "py")
 _OPEN_RE = re.compile(
@@ -124,6 +126,28 @@ def _flag(spec: BlockSpec, name: str) -> bool:
     )
 
 
+_N = TypeVar("_N", int, float)
+
+
+def _positive(
+    spec: BlockSpec, name: str, parse: Callable[[str], _N], what: str, example: str
+) -> _N | None:
+    """Option ``name`` read by ``parse`` and checked finite and positive (None if absent)."""
+    text = spec.option(name)
+    if not text:
+        return None
+    hint = f'(write e.g. {name}="{example}")'
+    try:
+        value = parse(text)
+    except ValueError:
+        raise BlockOptionError(spec.where, name, f'{name}="{text}" is not {what} {hint}') from None
+    if not math.isfinite(value) or value <= 0:
+        raise BlockOptionError(
+            spec.where, name, f'{name}="{text}" must be a positive {what[2:]} {hint}'
+        )
+    return value
+
+
 def block_options(spec: BlockSpec) -> BlockOptions:
     """The options of ``spec``, checked; raise BlockOptionError for the first bad one.
 
@@ -140,36 +164,8 @@ def block_options(spec: BlockSpec) -> BlockOptions:
         modes = sorted(SOURCE_MODES - {""})
         raise BlockOptionError(spec.where, "source", f'source="{source}" is not one of {modes}')
 
-    timeout: float | None = None
-    text = spec.option("timeout")
-    if text:
-        example = '(write e.g. timeout="30")'
-        try:
-            timeout = float(text)
-        except ValueError:
-            raise BlockOptionError(
-                spec.where, "timeout", f'timeout="{text}" is not a number of seconds {example}'
-            ) from None
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise BlockOptionError(
-                spec.where, "timeout",
-                f'timeout="{text}" must be a positive number of seconds {example}',
-            )
-
-    memory: int | None = None
-    text = spec.option("memory")
-    if text:
-        example = '(write e.g. memory="2G")'
-        try:
-            memory = parse_size(text)
-        except ValueError:
-            raise BlockOptionError(
-                spec.where, "memory", f'memory="{text}" is not a size {example}'
-            ) from None
-        if memory <= 0:
-            raise BlockOptionError(
-                spec.where, "memory", f'memory="{text}" must be a positive size {example}'
-            )
+    timeout = _positive(spec, "timeout", float, "a number of seconds", "30")
+    memory = _positive(spec, "memory", parse_size, "a size", "2G")
 
     return BlockOptions(
         exec=_flag(spec, "exec"),

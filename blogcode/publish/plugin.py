@@ -103,6 +103,7 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         self.posts: dict[str, frontmatter.PostMeta] = {}  # src_uri -> meta
         self.series: dict[str, frontmatter.Neighbours] = {}  # slug -> (prev, next, all)
         self.post_pages: dict[str, Page] = {}  # slug -> Page
+        self.offsets: dict[str, int] = {}  # src_uri -> file lines before the Markdown body
         self.t0 = 0.0
         self.serving = False
         self.snapshot: guard.Snapshot | None = None
@@ -117,6 +118,7 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.t0 = time.perf_counter()
         self.posts, self.series, self.post_pages = {}, {}, {}
+        self.offsets = {}
         self.root = root = Path(config.config_file_path).parent
         provenance.pin_source_date_epoch()
         try:
@@ -244,7 +246,8 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         uri = page.file.src_uri
         src = page.file.abs_src_path
         raw = Path(src).read_text(encoding="utf-8-sig") if src else markdown
-        markdown, blocks = scan(markdown, f"docs/{uri}", front_matter_lines(raw, markdown))
+        self.offsets[uri] = offset = front_matter_lines(raw, markdown)
+        markdown, blocks = scan(markdown, f"docs/{uri}", offset)
         if fence.CONTEXT is not None:
             fence.CONTEXT.register(f"docs/{uri}", blocks)
         meta = self.posts.get(uri)
@@ -258,9 +261,7 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         html = wrap_bare_refs(html)
         if page.markdown is not None and self.math is not None:
-            src = page.file.abs_src_path
-            raw = Path(src).read_text(encoding="utf-8-sig") if src else page.markdown
-            offset = front_matter_lines(raw, page.markdown)
+            offset = self.offsets.get(page.file.src_uri, 0)  # from on_page_markdown
             self.math.add_page(f"docs/{page.file.src_uri}", page.markdown, html, offset)
         post_config = getattr(page, "config", None)  # Material's blog posts carry one
         if page.file.src_uri in self.posts and post_config is not None:

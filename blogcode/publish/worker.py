@@ -53,6 +53,8 @@ from multiprocessing.connection import Client, Connection, wait
 from types import ModuleType
 from typing import Any
 
+from .blocks import format_size
+
 PACKAGE = "blogcode"
 #: Imported once by the zygote (those that are installed); every worker inherits them.
 PRELOAD = (
@@ -92,14 +94,6 @@ class ProtectedPathError(PermissionError):
 
 class NetworkDisabledError(PermissionError):
     """A block tried to use the network (the build is offline)."""
-
-
-def format_size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:g} {unit}" if unit == "B" else f"{n:.3g} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
 
 
 # ---------------------------------------------------------------------------
