@@ -1,4 +1,5 @@
-"""Sessions: serve, build, tests, browser, lint, gpu, bench_kernels, bench_build, clear_cache.
+"""Sessions: serve, build, tests, browser, lint, gpu, bench_kernels, bench_build, bench_cpu,
+bench_rope_base, clear_cache.
 
 Every session installs what it needs from this repository's own files
 (pyproject.toml for Python, package.json/package-lock.json for the MathJax the
@@ -182,6 +183,26 @@ def bench_build(session: nox.Session) -> None:
     _install(session, "site")
     _npm(session)
     session.run("python", "benchmarks/bench_build.py", *session.posargs, env=QUIET_ENV)
+
+
+@nox.session(python=PYTHON)
+def bench_cpu(session: nox.Session) -> None:
+    """CPU benchmark (not a test): the kernels' PyTorch fallbacks against the step loops, torch's
+    SDPA and mambapy's parallel scan, at blog-sized and wider shapes; prints the figures."""
+    _install(session, "site")
+    try:  # a pure-Python baseline; without it its column says so
+        session.install("--no-deps", "mambapy==1.2.0", silent=True)
+    except nox.command.CommandFailed:
+        session.warn("mambapy could not be installed; its column will be missing")
+    session.run("python", "benchmarks/bench_cpu_fallbacks.py", *session.posargs, env=QUIET_ENV)
+
+
+@nox.session(python=PYTHON)
+def bench_rope_base(session: nox.Session) -> None:
+    """CPU benchmark (not a test): RoPE's base lower bound b* at the lengths too long for a
+    build (128k..1M); writes docs/results/rope_base.json with provenance and a source hash."""
+    _install(session, "site")
+    session.run("python", "benchmarks/bench_rope_base.py", *session.posargs, env=QUIET_ENV)
 
 
 @nox.session(python=PYTHON, venv_params=["--system-site-packages"])

@@ -350,3 +350,128 @@ def test_bad_files_raise(tmp_path):
         load_results(f)
     with pytest.raises(FileNotFoundError):
         load_results(tmp_path / "missing.json")
+
+
+# --- the causal-attention entry, source_hash and stale_banner ---------------------------------
+
+
+def attention_problems(entry):
+    """Everything wrong with a measured ``attention`` entry: tflops == gflop / ms, the ceiling
+    fraction == tflops / the matmul ceiling, speedups == ms ratios, skips have reasons."""
+    problems = []
+    ceiling = entry.get("matmul_ceiling", {})
+    top = ceiling.get("tflops")
+    if not (_is_number(top) and top > 0):
+        return [f"matmul ceiling {top!r} is not a positive number"]
+    n = ceiling.get("shape", [0])[0]
+    if not _close(top, 2 * n**3 / (ceiling["ms"] * 1e-3) / 1e12):
+        problems.append("matmul ceiling tflops != 2 n^3 / ms")
+    for case in entry.get("cases", []):
+        shape = case["shape"]
+        flops = 4 * shape["batch"] * shape["heads"] * shape["L"] ** 2 * shape["head_dim"] / 2
+        if not _close(case["gflop"] * 1e9, flops):
+            problems.append(f"{shape}: gflop != 4 B H L^2 D / 2")
+        ms_of = {v["name"]: v["ms"] for v in case["variants"] if v.get("ms") is not None}
+        for v in case["variants"]:
+            if v.get("ms") is None:
+                if not _nonempty_str(v.get("skipped")):
+                    problems.append(f"{shape}/{v['name']}: no ms and no reason")
+                continue
+            tflops = flops / (v["ms"] * 1e-3) / 1e12
+            if not _close(v["tflops"], tflops):
+                problems.append(f"{shape}/{v['name']}: tflops != flops / ms")
+            if not _close(v["ceiling_fraction"], tflops / top):
+                problems.append(f"{shape}/{v['name']}: ceiling_fraction != tflops / ceiling")
+            for b, s in v.get("speedup", {}).items():
+                if b not in ms_of or not _close(s, ms_of[b] / v["ms"]):
+                    problems.append(f"{shape}/{v['name']}: speedup[{b}] != ms ratio")
+        for b in case.get("baselines", []):
+            if b not in ms_of:
+                problems.append(f"{shape}: baseline {b!r} is not a timed variant")
+    return problems
+
+
+def attention_entry():
+    """Shaped like benchmarks/bench_kernels.py's bench_attention() (numbers made up)."""
+    ceiling = {"shape": [8192, 8192, 8192], "dtype": "bfloat16", "ms": 1.25,
+               "tflops": 2 * 8192**3 / 1.25e-3 / 1e12}
+    B, H, L, D = 8, 16, 4096, 64
+    flops = 4 * B * H * L * L * D / 2
+    ms = {"triton": 0.8, "SDPA flash": 0.7}
+
+    def var(name):
+        t = flops / (ms[name] * 1e-3) / 1e12
+        return {"name": name, "ms": ms[name], "tflops": t,
+                "ceiling_fraction": t / ceiling["tflops"],
+                "speedup": {"SDPA flash": ms["SDPA flash"] / ms[name]}}
+
+    case = {"shape": {"batch": B, "heads": H, "L": L, "head_dim": D}, "gflop": flops / 1e9,
+            "baselines": ["SDPA flash"],
+            "variants": [var("triton"), var("SDPA flash"),
+                         {"name": "fla parallel_attn", "ms": None,
+                          "skipped": "未安装（ImportError）"}]}
+    return {"dtype": "bfloat16", "causal": True, "flops": "4 * batch * heads * L^2 * head_dim / 2",
+            "matmul_ceiling": ceiling, "cases": [case]}
+
+
+def test_attention_entry_checker_catches_a_wrong_ratio():
+    entry = attention_entry()
+    assert attention_problems(entry) == []
+    bad = copy.deepcopy(entry)
+    bad["cases"][0]["variants"][0]["speedup"]["SDPA flash"] = 1.0
+    bad["cases"][0]["variants"][1]["tflops"] *= 2
+    assert len(attention_problems(bad)) == 2
+
+
+def test_committed_attention_entry_is_honest():
+    data = load_results(DEFAULT_RESULTS)
+    if data["status"] == "measured" and "attention" in data:
+        assert attention_problems(data["attention"]) == []
+
+
+def test_attention_entry_renders_one_table_per_shape(tmp_path):
+    root = fake_root(tmp_path)
+    data = measured(kernel_source_hash(root))
+    data["attention"] = attention_entry()
+    f = tmp_path / "k.json"
+    f.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    md = render_kernels(f, ops=["attention"], root=root)
+    tflops = data["attention"]["cases"][0]["variants"][0]["tflops"]
+    assert "batch=8, heads=16, L=4096, head_dim=64" in md
+    assert f"| triton | 0.8 | {tflops:.4g} |" in md
+    assert "| fla parallel_attn | 未安装（ImportError） | — | — | — |" in md
+    assert "| wkv4" not in md and "Some GPU" in md
+    # a file measured before the attention benchmark existed says so instead of inventing one
+    del data["attention"]
+    f.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert "没有 `attention` 的测量" in render_kernels(f, ops=["attention"], root=root)
+
+
+def test_source_hash_matches_kernel_hash_and_tracks_files(tmp_path):
+    from blogcode.publish.results import source_hash
+
+    root = fake_root(tmp_path)
+    assert source_hash(KERNEL_SOURCES, root) == kernel_source_hash(root)
+    files = [KERNEL_SOURCES[0], "new/data.py"]
+    h0 = source_hash(files, root)
+    (root / "new").mkdir()
+    (root / "new/data.py").write_text("y = 2\n")  # a file appearing changes the hash
+    assert source_hash(files, root) != h0
+    assert source_hash(list(reversed(files)), root) != source_hash(files, root)  # order counts
+    with pytest.raises(TypeError, match="sequence"):
+        source_hash("blogcode/ops.py", root)
+    with pytest.raises(ValueError, match="relative"):
+        source_hash([str(root / KERNEL_SOURCES[0])], root)
+
+
+def test_stale_banner_is_empty_when_fresh_and_reported_when_stale():
+    from blogcode.publish.results import stale_banner
+
+    notices.drain()
+    assert stale_banner("r.json", "a" * 16, "a" * 16) == ""
+    assert notices.drain() == []
+    md = stale_banner("r.json", "a" * 16, "b" * 16, command="nox -s bench_x")
+    assert md.startswith("> **数据已过期（stale）**") and "`nox -s bench_x`" in md
+    assert "a" * 16 in md and "b" * 16 in md
+    got = notices.drain()
+    assert len(got) == 1 and got[0].kind == "stale" and "r.json" in got[0].message

@@ -27,6 +27,13 @@ class Build:
     def page(self, url: str) -> str:
         return (self.site / url / "index.html").read_text(encoding="utf-8")
 
+    def problems(self, tail: int = 3000) -> str:
+        """The log's ERROR and WARNING lines (each names its page), then the log's end."""
+        lines = [ln for ln in self.log.splitlines()
+                 if ln.startswith(("ERROR", "WARNING")) or " ERROR " in ln]
+        head = "\n".join(lines[:60]) + (f"\n... {len(lines) - 60} more" if len(lines) > 60 else "")
+        return f"{head}\n--- end of the log ---\n{self.log[-tail:]}"
+
 
 def front_matter(path: Path) -> dict:
     raw = path.read_text(encoding="utf-8")

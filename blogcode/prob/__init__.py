@@ -1,0 +1,1 @@
+"""Probability maps: softmax and its alternatives (:mod:`blogcode.prob.softmax_family`)."""
