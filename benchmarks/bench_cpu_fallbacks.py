@@ -19,6 +19,10 @@ SCAN_SHAPE = (1, 16, 16, 4096)
 WKV_SHAPE = (1, 4096, 64)
 #: (batch, heads, L, head_dim) for causal attention.
 ATTENTION_SHAPE = (1, 4, 2048, 64)
+#: (batch, D, N, L) for the selective scan's float32-vs-float64 tiles: the post's shape, then
+#: wider layers (D = 256..1024) at L = 1024 and 4096.
+TILE_SHAPES = [(1, 16, 16, 4096), (2, 256, 16, 1024), (2, 256, 16, 4096), (2, 1024, 16, 1024),
+               (2, 1024, 16, 4096)]
 
 
 def main() -> int:
@@ -37,7 +41,70 @@ def main() -> int:
               f"chunked {row['chunked'] * 1e3:7.1f} ms (±{ms['chunked'].spread:.0%})   "
               f"speed-up x{row['naive'] / row['chunked']:.1f}")
     attention_report()
+    if "--no-tiles" not in sys.argv:
+        tiles_report()
     return 0
+
+
+def _mambapy_scan():
+    """mambapy's Blelloch parallel scan on the same recurrence (materialises [batch, L, D, N]
+    tensors, as mambapy does), or ``None`` when mambapy is not installed."""
+    try:
+        from mambapy.pscan import pscan
+    except ImportError:
+        return None
+    import torch
+    import torch.nn.functional as F
+
+    def scan(kw):
+        dt = F.softplus(kw["delta"] + kw["delta_bias"][:, None]).transpose(1, 2)  # [b, L, D]
+        x = kw["u"].transpose(1, 2)
+        dA = torch.exp(dt[..., None] * kw["A"])
+        bx = dt[..., None] * kw["B"].transpose(1, 2)[:, :, None, :] * x[..., None]
+        hs = pscan(dA, bx)
+        y = (hs @ kw["C"].transpose(1, 2)[..., None]).squeeze(3) + kw["D"] * x
+        return (y * F.silu(kw["z"].transpose(1, 2))).transpose(1, 2)
+
+    return scan
+
+
+def tiles_report() -> None:
+    """Selective scan: the chunked fallback with float64 tiles, float32 tiles and the automatic
+    choice, against the step loop and mambapy's parallel scan, at TILE_SHAPES (one run)."""
+    import torch
+
+    from blogcode.mamba.timing import scan_inputs
+    from blogcode.ssm.selective_scan import selective_scan
+    from blogcode.ssm.selective_scan.chunked import selective_scan_chunked
+    from blogcode.timing import time_table
+
+    methods = {
+        "step loop": lambda kw: selective_scan(**kw, backend="naive"),
+        "float64 tiles": lambda kw: selective_scan_chunked(**kw, work_dtype="float64")[0],
+        "float32 tiles": lambda kw: selective_scan_chunked(**kw, work_dtype="float32")[0],
+        "auto": lambda kw: selective_scan_chunked(**kw)[0],
+    }
+    pscan = _mambapy_scan()
+    if pscan is not None:
+        methods["mambapy pscan"] = pscan
+    cases = [{"batch": b, "D": d, "N": n, "L": length} for b, d, n, length in TILE_SHAPES]
+    rows = time_table(cases, lambda batch, D, N, L: scan_inputs(batch, D, N, L), methods,
+                      check=lambda name, y, ref: torch.allclose(y, ref, atol=1e-4, rtol=1e-4))
+    print("selective scan tiles (Mamba-like inputs, float32 in/out; times in ms, one thread):")
+    if pscan is None:
+        print("  mambapy is not installed: its column is missing (nox -s bench_cpu installs it)")
+    names = list(methods)
+    print("  " + " ".join(f"{h:>16s}" for h in ["(batch, D, N, L)", *names]))
+    for row in rows:
+        shape = f"({row['batch']}, {row['D']}, {row['N']}, {row['L']})"
+        print("  " + " ".join([f"{shape:>16s}"] + [f"{row[m] * 1e3:16.1f}" for m in names]))
+    for row in rows:
+        f32, f64 = row["float32 tiles"], row["float64 tiles"]
+        line = (f"  D={row['D']:5d} L={row['L']:5d}: float32 tiles x{f64 / f32:.2f} vs float64 "
+                f"tiles; auto x{row['step loop'] / row['auto']:.1f} vs the step loop")
+        if pscan is not None:
+            line += f", x{row['mambapy pscan'] / row['auto']:.2f} vs mambapy pscan"
+        print(line)
 
 
 def attention_report() -> None:

@@ -102,6 +102,49 @@ def test_float64_chunked_is_tight():
     assert torch.allclose(y, selective_scan_naive(**args)[0], atol=1e-11, rtol=1e-11)
 
 
+def mamba_like(batch, dim, n, length, seed=0, bias=-3.0):
+    """Inputs shaped like a Mamba layer's: softplus(delta + bias) > 0, A = -(1..N): decays."""
+    args = {k: (v.cpu() if isinstance(v, torch.Tensor) else v)
+            for k, v in make(batch, dim, n, length, seed=seed, device="cpu").items()}
+    args["A"] = -torch.arange(1, n + 1, dtype=torch.float32).repeat(dim, 1)
+    args["delta_bias"] = torch.full((dim,), bias)
+    return args
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 16, 1000), (2, 8, 16, 600)])
+def test_float32_tiles_match_float64_at_mamba_decays(shape):
+    # segments of ~60 / (16 * softplus(-3 + noise)) steps, many of them over the sequence
+    args = mamba_like(*shape)
+    y0, h0 = ref(args)
+    y32, h32 = selective_scan_chunked(**args, work_dtype="float32")
+    y64, _ = selective_scan_chunked(**args, work_dtype="float64")
+    assert y32.dtype == torch.float32
+    # float32 tiles: within float32 rounding of the float64 definition (outputs are O(1-10))
+    assert torch.allclose(y32.double(), y0, atol=1e-4, rtol=1e-4), (y32.double() - y0).abs().max()
+    assert torch.allclose(h32.double(), h0, atol=1e-4, rtol=1e-4)
+    # and no worse than float32 itself: the float64-tile result rounded to float32
+    err32, err64 = (y32.double() - y0).abs().max(), (y64.double() - y0).abs().max()
+    assert err32 < 200 * max(float(err64), 1e-7)
+
+
+def test_auto_work_dtype_picks_float32_only_for_slow_contractions():
+    slow = mamba_like(1, 4, 8, 200)  # ~60 / (8 * 0.05) steps per float32 segment: float32
+    auto = selective_scan_chunked(**slow)[0]
+    assert torch.equal(auto, selective_scan_chunked(**slow, work_dtype="float32")[0])
+    assert not torch.equal(auto, selective_scan_chunked(**slow, work_dtype="float64")[0])
+    fast = mamba_like(1, 4, 8, 200, bias=3.0)  # softplus(3) * 8 ~ 24 per step: float64
+    assert torch.equal(selective_scan_chunked(**fast)[0],
+                       selective_scan_chunked(**fast, work_dtype="float64")[0])
+    growing = {**slow, "A": -slow["A"]}  # a growing recurrence: float64 whatever the rate
+    assert torch.equal(selective_scan_chunked(**growing)[0],
+                       selective_scan_chunked(**growing, work_dtype="float64")[0])
+    doubles = {k: (v.double() if isinstance(v, torch.Tensor) else v) for k, v in slow.items()}
+    y = selective_scan_chunked(**doubles, work_dtype="float32")[0]  # float64 in: float64 tiles
+    assert torch.equal(y, selective_scan_chunked(**doubles)[0]) and y.dtype == torch.float64
+    with pytest.raises(ValueError, match="work_dtype must be one of"):
+        selective_scan_chunked(**slow, work_dtype="half")
+
+
 @pytest.mark.parametrize("chunk", [1, 5, 16, 1000])
 def test_chunk_size_does_not_change_result(chunk):
     args = {

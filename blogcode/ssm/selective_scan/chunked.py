@@ -25,14 +25,23 @@ from .naive import prepare_delta
 
 __all__ = ["selective_scan_chunked"]
 
-#: Largest |S| allowed inside a segment, per compute dtype: exp(60) ~ 1e26 leaves float32 room
+#: Largest |S| allowed inside a segment, per work dtype: exp(60) ~ 1e26 leaves float32 room
 #: for |x| up to ~1e12; exp(600) ~ 1e260 leaves float64 room for |x| up to ~1e48.
-#: The tiles are computed in float64 whatever the input dtype: with float32's limit the
-#: segments would be a few steps long for Mamba-like decays, which costs more than float64.
-_WORK_F64 = True
+_S_LIMIT = {torch.float32: 60.0, torch.float64: 600.0}
 #: Default tile size in numbers (256 KiB of float64: fits a core's L2 cache).
 TILE_ELEMENTS = 32768
-_S_LIMIT = {torch.float32: 60.0, torch.float64: 600.0}
+#: float32 inputs are solved in float32 tiles when float32's |S| limit still allows segments of
+#: at least this many steps (or the whole tile); faster decays would cut float32 segments so
+#: short that the per-segment overhead costs more than float64's wider tiles.  Measured in
+#: ``benchmarks/bench_cpu_fallbacks.py``.
+MIN_F32_SEGMENT = 32
+WORK_DTYPES = ("auto", "float32", "float64")
+
+
+def _segment_estimate(delta: torch.Tensor, a_absmax: torch.Tensor, limit: float) -> float:
+    """Typical segment length under ``limit``: limit / the fastest channel's mean |S| per step."""
+    rate = float((delta.mean(dim=-1) * a_absmax).amax()) if delta.numel() else 0.0
+    return float("inf") if not rate > 0 else limit / rate
 
 
 def selective_scan_chunked(
@@ -47,12 +56,22 @@ def selective_scan_chunked(
     delta_softplus: bool = False,
     initial_state: torch.Tensor | None = None,
     chunk_size: int | None = None,
+    work_dtype: str = "auto",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Same contract as :func:`~blogcode.ssm.selective_scan.naive.selective_scan_naive`.
 
     ``chunk_size`` [int] is the most steps solved at once; extra memory is
     O(batch * D * N * chunk_size) on top of the O(batch * D * L) inputs and output.  The default
     keeps a tile near ``TILE_ELEMENTS`` numbers (cache-sized), between 16 and 512 steps.
+
+    ``work_dtype`` is the dtype of the tiles: float64 inputs always use float64; float32 (and
+    half) inputs use float32 (``"auto"``) when the recurrence contracts (``delta >= 0`` after
+    the bias and softplus, ``A <= 0``) and its decays allow segments of at least
+    ``MIN_F32_SEGMENT`` steps under float32's |S| limit; ``"float32"`` / ``"float64"`` force
+    one.  A growing recurrence (negative ``delta`` or positive ``A``) amplifies float32 rounding
+    by its growth, hence float64 there.
+    Either way a segment never lets ``exp(-S)`` overflow; float32 tiles round at float32's
+    epsilon relative to the same bound as the step loop.
 
     Example::
 
@@ -67,13 +86,28 @@ def selective_scan_chunked(
         chunk_size = max(16, min(512, TILE_ELEMENTS // max(per_step, 1)))
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    if work_dtype not in WORK_DTYPES:
+        raise ValueError(f"work_dtype must be one of {WORK_DTYPES}, got {work_dtype!r}")
     cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias, initial_state)
     out_dtype = u.dtype
-    work = torch.float64 if _WORK_F64 else cdt
-    u, delta, A, B, C = (t.to(work) for t in (u, delta, A, B, C))
-    delta = prepare_delta(
-        delta, None if delta_bias is None else delta_bias.to(work), delta_softplus
-    )
+    inputs = (u, delta, A, B, C)
+
+    def cast(work: torch.dtype):
+        u, delta, A, B, C = (t.to(work) for t in inputs)
+        bias = None if delta_bias is None else delta_bias.to(work)
+        return u, prepare_delta(delta, bias, delta_softplus), A, B, C
+
+    work = torch.float64 if cdt == torch.float64 or work_dtype == "float64" else torch.float32
+    u, delta, A, B, C = cast(work)
+    if work == torch.float32 and work_dtype == "auto":
+        # float32 tiles only for a contraction (delta >= 0, A <= 0: every state decays), where
+        # rounding stays relative to the output's own size, and only when the decays leave
+        # float32 segments long enough to pay for themselves
+        contracting = bool((delta >= 0).all()) and bool((A <= 0).all())
+        estimate = _segment_estimate(delta, A.abs().amax(dim=1), _S_LIMIT[torch.float32])
+        if not contracting or estimate < min(MIN_F32_SEGMENT, chunk_size):
+            work = torch.float64
+            u, delta, A, B, C = cast(work)
     batch, dim, length = u.shape
     limit = _S_LIMIT[work]
     a_col = A[None, :, :, None]  # (1, D, N, 1)
