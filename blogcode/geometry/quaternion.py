@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+from ._arrays import real_array
+
 __all__ = [
     "conj",
     "from_axis_angle",
@@ -69,32 +71,12 @@ __all__ = [
 # ----------------------------------------------------------------------------- validation
 
 
-def _as_array(a: Any, last: int, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(a)
-    except Exception as exc:  # pragma: no cover - numpy raises many things
-        raise TypeError(f"{name}: cannot convert {type(a).__name__} to an array") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
-    if arr.ndim == 0 or arr.shape[-1] != last:
-        raise ValueError(
-            f"{name}: expected shape (..., {last}) "
-            f"({'[s, x, y, z]' if last == 4 else '[x, y, z]'}), got shape {arr.shape}"
-        )
-    arr = arr.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
-
-
 def _quat(q: Any, name: str = "q") -> np.ndarray:
-    return _as_array(q, 4, name)
+    return real_array(q, name, 4, "[s, x, y, z]")
 
 
 def _vec(v: Any, name: str = "v") -> np.ndarray:
-    return _as_array(v, 3, name)
+    return real_array(v, name, 3, "[x, y, z]")
 
 
 # ----------------------------------------------------------------------------- algebra

@@ -6,8 +6,9 @@ Every post under ``docs/posts/`` must carry::
     date:        YYYY-MM-DD, this blog's publication date of the post
     slug:        ASCII, lowercase words joined by '-'
     categories:  non-empty list of known categories
-    source:      {title?, author, blog, url?, date?}  (title, url, date: the original's,
-                 only when known)
+    source:      {title?, author, blog, url?, date?, text?}  (title, url, date: the
+                 original's, only when known; text: how much of it we could read -- "full"
+                 (default), "partial" or "excerpt", which the attribution line states)
     papers:      optional list of {title, arxiv? | venue?, url?}
     series:      optional {name, order}
     tags:        optional list of str
@@ -54,7 +55,11 @@ REQUIRED = ("title", "date", "slug", "categories", "source")
 OPTIONAL = ("papers", "series", "tags")
 # Keys that MkDocs/Material understand and a post may legitimately set.
 PASSTHROUGH = ("description", "draft", "pin", "readtime", "hide", "search", "comments")
-SOURCE_KEYS = {"title": False, "author": True, "blog": True, "url": False, "date": False}
+SOURCE_KEYS = {"title": False, "author": True, "blog": True, "url": False, "date": False,
+               "text": False}
+#: How much of the original the post was written from: the whole text, part of it, or only an
+#: excerpt (an index page's teaser, a problem statement) plus the references the post names.
+SOURCE_TEXTS = ("full", "partial", "excerpt")
 PAPER_KEYS = {"title": True, "arxiv": False, "venue": False, "url": False}
 SERIES_KEYS = {"name": True, "order": True}
 
@@ -114,6 +119,7 @@ class Source:
     blog: str
     url: str | None = None
     date: _dt.date | None = None  # the original's date, when known (``date`` is this blog's)
+    text: str = "full"  # one of SOURCE_TEXTS
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,15 @@ class PostMeta:
     papers: tuple[Paper, ...] = ()
     series: Series | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _source_text(path: str, value: Any) -> str:
+    if value is None:
+        return "full"
+    if value not in SOURCE_TEXTS:
+        raise FrontMatterError(path, "source.text", f"must be one of {', '.join(SOURCE_TEXTS)} "
+                               f"(how much of the original was read), got {value!r}")
+    return value
 
 
 def _nonempty_str(path: str, key: str, value: Any) -> str:
@@ -228,6 +243,7 @@ def validate(meta: dict[str, Any], path: str) -> PostMeta:
         blog=_nonempty_str(path, "source.blog", src["blog"]),
         url=_url(path, "source.url", src["url"]) if src.get("url") is not None else None,
         date=_date(path, "source.date", src["date"]) if src.get("date") is not None else None,
+        text=_source_text(path, src.get("text")),
     )
 
     papers: list[Paper] = []

@@ -248,3 +248,17 @@ def test_source_date_and_unknown_title():
     meta["source"]["date"] = "2024-02-30"
     with pytest.raises(FrontMatterError, match=r"key 'source.date': 2024-02-30 is not a calendar"):
         validate(meta, "docs/posts/p.md")
+
+
+def test_source_text_says_how_much_was_read():
+    import copy
+
+    meta = copy.deepcopy(GOOD)
+    assert validate(meta, "p.md").source.text == "full"
+    for text in ("full", "partial", "excerpt"):
+        meta["source"]["text"] = text
+        assert validate(meta, "p.md").source.text == text
+    meta["source"]["text"] = "some"
+    with pytest.raises(FrontMatterError, match=r"key 'source.text': must be one of full, partial, "
+                                                r"excerpt .*got 'some'"):
+        validate(meta, "docs/posts/p.md")

@@ -49,6 +49,12 @@ def test_post(site_build, path: Path):
         assert f'原文发表于 <time datetime="{day.isoformat()}">' in html
     else:
         assert "原文日期不详" in html
+    # How much of the original was read is said, not implied ("formulas come from the original"
+    # would be false for a post written from an excerpt).
+    said = {"full": "文中公式与结论来自原文", "partial": "本站只读到了原文的一部分",
+            "excerpt": "本站未能读到原文全文"}
+    read = source.get("text", "full")
+    assert said[read] in html and all(v not in html for k, v in said.items() if k != read)
     if meta["source"].get("url"):
         assert f'href="{meta["source"]["url"]}"' in html
     for paper in meta.get("papers") or []:
