@@ -179,7 +179,8 @@ def clear_cache(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench_build(session: nox.Session) -> None:
-    """Benchmark (not a test): cold, warm, no-exec, prose-edit and module-edit builds."""
+    """Benchmark (not a test): cold, warm, no-exec, prose-edit, module-edit and serve builds of
+    a temporary copy of the site; `-- --scale 1,3,6` repeats them on N-times copies."""
     _install(session, "site")
     _npm(session)
     session.run("python", "benchmarks/bench_build.py", *session.posargs, env=QUIET_ENV)

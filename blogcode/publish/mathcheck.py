@@ -120,6 +120,7 @@ class _Page:
     key: str
     pieces: list[str]
     prose: list[tuple[str, str, str]]  # (message, text before + NUL + marker, text after)
+    outputs: bool = True  # False: the blocks did not run, so labels in their output are absent
     verdict: dict[str, Any] | None = None
     source: _Source | None = field(default=None, repr=False)
 
@@ -200,14 +201,17 @@ class MathChecker:
 
     # -- collecting ------------------------------------------------------------------
 
-    def add_page(self, src: str, markdown: str, html: str, line_offset: int) -> None:
+    def add_page(self, src: str, markdown: str, html: str, line_offset: int,
+                 outputs: bool = True) -> None:
         """Check one page: ``src`` as it should be reported (``docs/posts/x.md``),
         ``markdown`` its body, ``html`` its converted content, ``line_offset`` the
-        number of lines of the file before the body."""
+        number of lines of the file before the body.  ``outputs=False``: the page's blocks
+        were not executed (``BLOGCODE_EXECUTE=0``), so a reference whose \\label would be in
+        a block's output is not reported; TeX errors still are."""
         t0 = time.perf_counter()
         pieces = [m.group(0) for m in _ARITHMATEX.finditer(html)]
         key = _digest(self._env_key.encode(), "\0".join(pieces).encode()) if pieces else ""
-        page = _Page(src, markdown, line_offset, key, pieces, _prose_problems(html))
+        page = _Page(src, markdown, line_offset, key, pieces, _prose_problems(html), outputs)
         self._pages.append(page)
         self.stats.pages += 1
         self.stats.formulas += len(pieces)
@@ -558,6 +562,8 @@ def _page_problems(page: _Page) -> list[tuple[MathProblem, bool]]:
             if at is not None:
                 shown += " (not in the Markdown: a block's output?)"
         messages = [_tex_message(page, err, shown, at) for err in item["errors"]]
+        if not page.outputs:  # the label may be in the output of a block that did not run
+            item = {**item, "missing": [], "unnumbered": []}
         for label in item["missing"]:
             if label == "?":
                 messages.append(f"unresolved reference (MathJax shows ???) in {shown}")

@@ -36,14 +36,14 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as mkdocs_meta
 from mkdocs.utils.templates import TemplateContext
 
-from . import assets, fence, frontmatter, guard, provenance, standin
+from . import assets, fence, frontmatter, guard, provenance, searchprep, standin
 from .blocks import BlockSpec, front_matter_lines, parse_size, scan
 from .cache import CacheSettings, ExecCache, stable_repr
 from .citation import bibtex
@@ -262,7 +262,9 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
         html = wrap_bare_refs(html)
         if page.markdown is not None and self.math is not None:
             offset = self.offsets.get(page.file.src_uri, 0)  # from on_page_markdown
-            self.math.add_page(f"docs/{page.file.src_uri}", page.markdown, html, offset)
+            executed = fence.CONTEXT is None or fence.CONTEXT.execute  # False: BLOGCODE_EXECUTE=0
+            self.math.add_page(f"docs/{page.file.src_uri}", page.markdown, html, offset,
+                               outputs=executed)
         post_config = getattr(page, "config", None)  # Material's blog posts carry one
         if page.file.src_uri in self.posts and post_config is not None:
             if not getattr(post_config, "readtime", None):
@@ -276,7 +278,27 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
                 page.markdown = page.markdown.split(sep, 1)[0] + sep + "\n\n…\n"
         return html
 
-    def on_page_context(
+    # Before Material's search plugin indexes the page (priority 0): prose only.
+    @event_priority(100)
+    def _index_prose_only(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        if searchprep.is_listing(page):  # excerpts the posts' own entries already hold
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+        elif page.content:
+            page.content = searchprep.exclude_from_search(page.content)
+        return context
+
+    # After it: the published HTML carries none of the marks.
+    @event_priority(-100)
+    def _unmark_after_indexing(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        if page.content:
+            page.content = searchprep.unmark(page.content)
+        return context
+
+    def _post_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         meta = self.posts.get(page.file.src_uri)
@@ -297,6 +319,8 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
             } if meta.series else None,
         }
         return context
+
+    on_page_context = CombinedEvent(_index_prose_only, _post_context, _unmark_after_indexing)
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         # Every page is converted, so every block it needs has run: did one touch the sources?

@@ -130,6 +130,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         ok = sum(1 for *_, good in STATS.searches if good)
         w(f"searches: {ok}/{len(STATS.searches)} found their posts: "
           + ", ".join(f"{q} ({n})" for q, n, _ in STATS.searches))
+    if STATS.search_ranks:
+        ranks = [r for _, rs in STATS.search_ranks for r in rs]
+        top = sum(1 for r in ranks if r <= 10)
+        worst = sorted(STATS.search_ranks, key=lambda qr: -max(qr[1] or [0]))[:5]
+        w(f"search ranks: {top}/{len(ranks)} expected posts in the first ten results; "
+          "lowest: " + ", ".join(f"{q} {rs}" for q, rs in worst))
     if STATS.axe:
         all_v = [v for vs in STATS.axe.values() for v in vs]
         bad = [v for v in all_v if v.get("impact") in ("serious", "critical")]

@@ -261,6 +261,8 @@ class Stats:
     figures: int = 0
     figures_behind_tab: int = 0
     searches: list[tuple[str, int, bool]] = field(default_factory=list)  # query, hits, ok
+    # query -> the ranks (1-based) at which the posts containing it were listed
+    search_ranks: list[tuple[str, list[int]]] = field(default_factory=list)
     axe: dict[str, list[dict]] = field(default_factory=dict)  # url -> violations
     weight: dict | None = None
     screenshots: list[str] = field(default_factory=list)

@@ -35,6 +35,24 @@ def run_query(page, query: str, timeout: float = 15.0) -> tuple[str, list[str]]:
         if stable >= 3:
             break
     meta, hrefs = last
+    # Material shows ten results and renders more as the list is scrolled: scroll to the end
+    # so that every result counts (a reader can scroll too; the ranks are reported apart).
+    for _ in range(20):
+        grew = page.evaluate(
+            """async () => {
+                 const wrap = document.querySelector('.md-search__scrollwrap');
+                 const n = document.querySelectorAll('.md-search-result__item').length;
+                 if (!wrap) return false;
+                 wrap.scrollTop = wrap.scrollHeight;
+                 await new Promise(r => setTimeout(r, 200));
+                 return document.querySelectorAll('.md-search-result__item').length > n;
+               }"""
+        )
+        if not grew:
+            break
+    hrefs = page.evaluate(
+        "() => [...document.querySelectorAll('.md-search-result__item > a')].map(a => a.href)"
+    )
     pages = list(dict.fromkeys(urlsplit(h).path for h in hrefs))
     page.keyboard.press("Escape")
     return meta, pages
@@ -74,6 +92,35 @@ def test_search_finds_posts(search_tab, query, holders):
     else:
         ok = len(posts_found) >= 3
         need = f"at least 3 of the {len(holders)} posts containing it"
+    # Recall is asserted over the whole result list; where the posts rank is reported.
+    ranks = sorted(found.index(p) + 1 for p in posts_found)
     STATS.searches.append((query, len(found), ok))
+    STATS.search_ranks.append((query, ranks))
     assert ok, f"search {query!r}: shown {meta!r}: {found}; expected {need}"
     assert not search_tab.errors, search_tab.errors
+
+
+def test_index_is_fetched_only_when_search_opens(browser, server):
+    """A reader who never searches never downloads the index; opening the search fetches it
+    once, and queries then work."""
+    from .probe import Reader
+
+    reader = Reader(browser, server.base)
+    seen: list[str] = []
+    reader.page.on("request", lambda r: seen.append(urlsplit(r.url).path))
+    try:
+        reader.goto("/")
+        post = QUERIES[0][1][0] if QUERIES else "/"
+        reader.page.goto(server.url(post), wait_until="load")
+        reader.page.wait_for_timeout(1500)  # time enough for an eager fetch to have started
+        index = [p for p in seen if p.endswith("/search/search_index.json")]
+        assert index == [], f"the search index was fetched before the search was opened: {index}"
+        if QUERIES:
+            query, holders = QUERIES[0]
+            _meta, found = run_query(reader.page, query)
+            assert set(holders[:1]) <= set(found), (query, found)
+        index = [p for p in seen if p.endswith("/search/search_index.json")]
+        assert len(index) == 1, index
+        assert not reader.errors, reader.errors
+    finally:
+        reader.close()

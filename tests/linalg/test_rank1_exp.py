@@ -34,7 +34,9 @@ def test_matches_scipy_expm(k: int, seed: int, scale: float) -> None:
     rng = np.random.default_rng(seed)
     x, y = scale * rng.standard_normal((2, k))
     ref = sla.expm(np.outer(x, y))
-    np.testing.assert_allclose(expm_rank1(x, y), ref, rtol=1e-12, atol=1e-12)
+    # scipy's scaling and squaring errs by ~1e-12 relative once |<x, y>| ~ 10 (entries ~ 1e6);
+    # the closed form's own accuracy is checked against mpmath elsewhere in this file
+    np.testing.assert_allclose(expm_rank1(x, y), ref, rtol=1e-10, atol=1e-12)
 
 
 def test_series_power_identity() -> None:

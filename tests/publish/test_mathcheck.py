@@ -107,7 +107,7 @@ EXTRA_HTML = {"output": '<div class="arithmatex">\\[\\bad\\]</div>'}
 CASES["output"] = "Intro.\n\nText $a$ and\n\n$$\nb\n$$\n\n```python\nprint(1)\n```\n"
 
 
-def _real_pages() -> list[tuple[str, str, str, int]]:
+def _real_pages() -> list[tuple[str, str, str, int, bool]]:
     pages = []
     for path in sorted((ROOT / "docs").rglob("*.md")):
         if "results" in path.parts:
@@ -115,7 +115,8 @@ def _real_pages() -> list[tuple[str, str, str, int]]:
         raw = path.read_text(encoding="utf-8-sig")
         body, _meta = get_data(raw)
         src = str(path.relative_to(ROOT))
-        pages.append((src, body, to_html(body), front_matter_lines(raw, body)))
+        # converted without executing the blocks: a label in a block's output is absent
+        pages.append((src, body, to_html(body), front_matter_lines(raw, body), False))
     return pages
 
 
@@ -214,7 +215,7 @@ def test_real_pages_are_clean(checked):
 
 
 def test_one_node_run_then_the_cache(checked):
-    assert checked.stats.checked == sum(1 for *_, html, _ in checked.pages if "arithmatex" in html)
+    assert checked.stats.checked == sum(1 for page in checked.pages if "arithmatex" in page[2])
     assert checked.stats.cached == 0 and checked.stats.node_seconds > 0
     # A second build over the same cache runs no Node (it could not: there is none).
     again = MathChecker(ROOT, checked.cache, node=None)
@@ -326,3 +327,17 @@ def test_close_stops_node(tmp_path):
     assert runner is not None and runner.proc is not None
     checker.close()
     assert runner.proc.poll() is not None
+
+
+def test_missing_labels_are_not_reported_when_blocks_did_not_run(tmp_path):
+    """BLOGCODE_EXECUTE=0: a \\label printed by a block is absent; TeX errors still count."""
+    if NODE is None or not HAVE_MATHJAX:
+        pytest.skip("needs node and mathjax-full (npm ci)")
+    md = "See $\\eqref{eq:out}$ and $\\nope$.\n"
+    checker = MathChecker(ROOT, tmp_path / "cache")
+    checker.add_page("docs/a.md", md, to_html(md), 0)
+    checker.add_page("docs/b.md", md, to_html(md), 0, outputs=False)
+    got = {(p.src, p.message) for p in checker.finish()}
+    assert ("docs/a.md", "\\eqref{eq:out}: no \\label{eq:out} on this page") in got
+    assert not any(src == "docs/b.md" and "eqref" in msg for src, msg in got)
+    assert any(src == "docs/b.md" and "undefined control sequence" in msg for src, msg in got)

@@ -40,7 +40,7 @@ WORK_DTYPES = ("auto", "float32", "float64")
 
 def _segment_estimate(delta: torch.Tensor, a_absmax: torch.Tensor, limit: float) -> float:
     """Typical segment length under ``limit``: limit / the fastest channel's mean |S| per step."""
-    rate = float((delta.mean(dim=-1) * a_absmax).amax()) if delta.numel() else 0.0
+    rate = float((delta.mean(dim=-1) * a_absmax).amax().detach()) if delta.numel() else 0.0
     return float("inf") if not rate > 0 else limit / rate
 
 
@@ -103,7 +103,7 @@ def selective_scan_chunked(
         # float32 tiles only for a contraction (delta >= 0, A <= 0: every state decays), where
         # rounding stays relative to the output's own size, and only when the decays leave
         # float32 segments long enough to pay for themselves
-        contracting = bool((delta >= 0).all()) and bool((A <= 0).all())
+        contracting = bool((delta.detach() >= 0).all()) and bool((A.detach() <= 0).all())
         estimate = _segment_estimate(delta, A.abs().amax(dim=1), _S_LIMIT[torch.float32])
         if not contracting or estimate < min(MIN_F32_SEGMENT, chunk_size):
             work = torch.float64
