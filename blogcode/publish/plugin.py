@@ -181,6 +181,11 @@ class BlogcodePlugin(BasePlugin[BlogcodeConfig]):
     # with a message naming the file and the key, not later inside Material.
     @event_priority(100)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        if self.serving:  # a rebuild re-indexes only the pages whose content changed
+            search = config.plugins.get("material/search") or config.plugins.get("search")
+            index = getattr(search, "search_index", None)
+            if index is not None and hasattr(index, "add_entry_from_context"):
+                searchprep.reuse_unchanged_entries(index)
         for f in files:
             if f.src_uri.startswith(POSTS_DIR) and f.src_uri.endswith(".md") and f.abs_src_path:
                 raw = Path(f.abs_src_path).read_text(encoding="utf-8-sig")

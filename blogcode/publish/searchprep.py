@@ -14,13 +14,21 @@ after (:func:`unmark`), so the published HTML is unchanged.  Prose printed by bl
 (sentences, tables) stays searchable, and so do figure captions and inline ``<code>`` in
 prose.  Listing pages (the blog's index, archive and category pages) repeat the posts'
 excerpts and are left out of the index altogether by the plugin (:func:`is_listing`).
+
+Under ``mkdocs serve`` every rebuild re-indexes every page, and parsing the pages' HTML was
+most of a rebuild's time.  :func:`reuse_unchanged_entries` makes the search index reuse the
+entries of a page whose content (and title, tags, search settings, URL) did not change since
+the previous rebuild in the same process, so a prose edit re-indexes the edited page only.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
+from typing import Any
 
-__all__ = ["exclude_from_search", "is_listing", "unmark"]
+__all__ = ["exclude_from_search", "is_listing", "reuse_unchanged_entries", "unmark"]
 
 _MARK = ' data-search-exclude="bc"'
 _OPENING = re.compile(
@@ -64,3 +72,38 @@ def is_listing(page: object) -> bool:
     except ImportError:  # pragma: no cover - Material is a dependency of the site
         return False
     return isinstance(page, View)
+
+
+#: page URL -> (key of what its entries were computed from, the entries); one per page, so the
+#: memo never holds more than one index's worth of entries.
+_ENTRIES: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+
+
+def _page_key(page: Any) -> str:
+    meta = getattr(page, "meta", {}) or {}
+    parts = (page.url, str(page.title), repr(meta.get("title")), repr(meta.get("tags")),
+             repr(meta.get("search")), page.content or "")
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def reuse_unchanged_entries(search_index: Any) -> None:
+    """Wrap ``search_index.add_entry_from_context`` (Material's ``SearchIndex``) so that a page
+    indexed before with the same key gets copies of its previous entries instead of being
+    parsed and segmented again.  The entries are exactly those a fresh indexing would give:
+    everything they are computed from is in the key.  Idempotent."""
+    original = search_index.add_entry_from_context
+    if getattr(original, "_bc_memo", False):
+        return
+
+    def add_entry_from_context(page: Any) -> None:
+        key = _page_key(page)
+        seen = _ENTRIES.get(page.url)
+        if seen is not None and seen[0] == key:
+            search_index.entries.extend(copy.deepcopy(seen[1]))
+            return
+        start = len(search_index.entries)
+        original(page)
+        _ENTRIES[page.url] = (key, copy.deepcopy(search_index.entries[start:]))
+
+    add_entry_from_context._bc_memo = True  # type: ignore[attr-defined]
+    search_index.add_entry_from_context = add_entry_from_context
