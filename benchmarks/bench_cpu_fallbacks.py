@@ -47,25 +47,14 @@ def main() -> int:
 
 
 def _mambapy_scan():
-    """mambapy's Blelloch parallel scan on the same recurrence (materialises [batch, L, D, N]
-    tensors, as mambapy does), or ``None`` when mambapy is not installed."""
+    """:func:`blogcode.mamba.timing.mambapy_scan`, or ``None`` when mambapy is not installed."""
     try:
-        from mambapy.pscan import pscan
+        import mambapy.pscan  # noqa: F401
     except ImportError:
         return None
-    import torch
-    import torch.nn.functional as F
+    from blogcode.mamba.timing import mambapy_scan
 
-    def scan(kw):
-        dt = F.softplus(kw["delta"] + kw["delta_bias"][:, None]).transpose(1, 2)  # [b, L, D]
-        x = kw["u"].transpose(1, 2)
-        dA = torch.exp(dt[..., None] * kw["A"])
-        bx = dt[..., None] * kw["B"].transpose(1, 2)[:, :, None, :] * x[..., None]
-        hs = pscan(dA, bx)
-        y = (hs @ kw["C"].transpose(1, 2)[..., None]).squeeze(3) + kw["D"] * x
-        return (y * F.silu(kw["z"].transpose(1, 2))).transpose(1, 2)
-
-    return scan
+    return mambapy_scan
 
 
 def tiles_report() -> None:

@@ -116,7 +116,6 @@ def bench_wkv(bw: float) -> dict:
 
 def bench_selective_scan(bw: float) -> dict:
     import torch
-    import torch.nn.functional as F
 
     from blogcode.ssm.selective_scan import selective_scan
 
@@ -142,18 +141,13 @@ def bench_selective_scan(bw: float) -> dict:
     ]
     baselines = ["逐步循环", "chunked 算法 @GPU"]
     try:
-        from mambapy.pscan import pscan
+        import mambapy.pscan  # noqa: F401  (an optional baseline)
 
-        def mambapy_scan():  # materialises [batch, L, D, N] tensors, as mambapy does
-            dt = F.softplus(delta + bias[:, None]).transpose(1, 2)  # [batch, L, D]
-            x = u.transpose(1, 2)
-            dA = torch.exp(dt[..., None] * A)
-            bx = dt[..., None] * Bm.transpose(1, 2)[:, :, None, :] * x[..., None]
-            hs = pscan(dA, bx)
-            y = (hs @ Cm.transpose(1, 2)[..., None]).squeeze(3) + Dv * x
-            return (y * F.silu(z.transpose(1, 2))).transpose(1, 2)
+        from blogcode.mamba.timing import mambapy_scan
 
-        variants.append(_variant("mambapy pscan", _bench(mambapy_scan), floor_ms))
+        args = dict(u=u, delta=delta, A=A, B=Bm, C=Cm, D=Dv, z=z, delta_bias=bias)
+        variants.append(_variant("mambapy pscan", _bench(lambda: mambapy_scan(args)),
+                                 floor_ms))
         baselines.append("mambapy pscan")
     except ImportError as exc:
         variants.append({"name": "mambapy pscan", "ms": None,

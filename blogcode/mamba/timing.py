@@ -20,7 +20,7 @@ import torch
 from blogcode.ssm.selective_scan import selective_scan
 from blogcode.timing import time_table
 
-__all__ = ["scan_inputs", "time_scan"]
+__all__ = ["mambapy_scan", "scan_inputs", "time_scan"]
 
 
 def scan_inputs(batch: int, d_inner: int, d_state: int, length: int, seed: int = 0,
@@ -41,6 +41,25 @@ def scan_inputs(batch: int, d_inner: int, d_state: int, length: int, seed: int =
                 B=r(batch, d_state, length), C=r(batch, d_state, length), D=r(d_inner),
                 z=r(batch, d_inner, length), delta_bias=torch.full((d_inner,), -3.0, dtype=dtype),
                 delta_softplus=True)
+
+
+def mambapy_scan(kw: dict) -> torch.Tensor:
+    """The same scan through mambapy's Blelloch parallel scan (a benchmark baseline).
+
+    ``kw`` are :func:`scan_inputs`-style keyword arguments (``delta_softplus=True``).  Like
+    mambapy it materialises ``[batch, L, D, N]`` tensors.  Raises ``ImportError`` when mambapy
+    is not installed.
+    """
+    import torch.nn.functional as F
+    from mambapy.pscan import pscan
+
+    dt = F.softplus(kw["delta"] + kw["delta_bias"][:, None]).transpose(1, 2)  # [batch, L, D]
+    x = kw["u"].transpose(1, 2)
+    dA = torch.exp(dt[..., None] * kw["A"])
+    bx = dt[..., None] * kw["B"].transpose(1, 2)[:, :, None, :] * x[..., None]
+    hs = pscan(dA, bx)
+    y = (hs @ kw["C"].transpose(1, 2)[..., None]).squeeze(3) + kw["D"] * x
+    return (y * F.silu(kw["z"].transpose(1, 2))).transpose(1, 2)
 
 
 def time_scan(shapes: Sequence[tuple[int, int, int, int]],

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from .rope import rope_frequencies
+
 __all__ = [
     "complex_order",
     "conv_constant_response",
@@ -107,10 +109,6 @@ def _qk(x: np.ndarray, wq: Any, wk: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- absolute
-def _frequencies(dim: int, base: float) -> np.ndarray:
-    return base ** (-np.arange(0, dim, 2, dtype=np.float64) / dim)
-
-
 def sinusoidal_at(positions: Any, dim: int, base: float = 10000.0) -> np.ndarray:
     """Sinusoidal encodings of arbitrary (real, possibly negative) ``positions``.
 
@@ -124,7 +122,7 @@ def sinusoidal_at(positions: Any, dim: int, base: float = 10000.0) -> np.ndarray
     k = k.astype(np.float64)
     if not np.all(np.isfinite(k)):
         raise ValueError("positions contain NaN or infinite values")
-    angle = k[..., None] * _frequencies(dim, base)  # [..., d/2]
+    angle = k[..., None] * rope_frequencies(dim, base)  # [..., d/2]
     out = np.empty(k.shape + (dim,), dtype=np.float64)
     out[..., 0::2] = np.sin(angle)
     out[..., 1::2] = np.cos(angle)
@@ -156,7 +154,7 @@ def sinusoidal_rotation(delta: float, dim: int, base: float = 10000.0) -> np.nda
     delta = float(delta)
     if not math.isfinite(delta):
         raise ValueError(f"delta must be finite, got {delta}")
-    b = delta * _frequencies(dim, base)
+    b = delta * rope_frequencies(dim, base)
     c, s = np.cos(b), np.sin(b)
     m = np.zeros((dim, dim), dtype=np.float64)
     idx = np.arange(0, dim, 2)
@@ -173,7 +171,7 @@ def sinusoidal_generator(dim: int, base: float = 10000.0) -> np.ndarray:
     solution of a linear ODE of the kind FLOATER learns (``dp/dt = h(p, t)``).
     """
     dim, base = _check_dim(dim), _check_base(base)
-    w = _frequencies(dim, base)
+    w = rope_frequencies(dim, base)
     a = np.zeros((dim, dim), dtype=np.float64)
     idx = np.arange(0, dim, 2)
     a[idx, idx + 1], a[idx + 1, idx] = w, -w

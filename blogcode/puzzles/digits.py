@@ -132,35 +132,22 @@ def carry_identity_check(n: int) -> CarryCheck:
     )
 
 
-def _vectors_by_sum(digits: tuple[int, ...], total: int, lo: int) -> Iterator[dict[int, int]]:
-    """Count vectors ``{d: a_d}`` with ``sum_d d a_d = total``, every ``a_d >= lo``."""
+def _count_vectors(digits: tuple[int, ...], total: int, lo: int,
+                   weighted: bool = True) -> Iterator[dict[int, int]]:
+    """Count vectors ``{d: a_d}``, every ``a_d >= lo``, with ``sum_d d a_d = total``
+    (``weighted``) or ``sum_d a_d = total`` (a given number of digits)."""
     if not digits:
         if total == 0:
             yield {}
         return
     d, rest = digits[0], digits[1:]
+    w = d if weighted else 1
     if not rest:  # the last digit's count is forced
-        if total % d == 0 and total // d >= lo:
-            yield {d: total // d}
+        if total % w == 0 and total // w >= lo:
+            yield {d: total // w}
         return
-    for a in range(lo, total // d + 1):
-        for tail in _vectors_by_sum(rest, total - a * d, lo):
-            yield {d: a, **tail}
-
-
-def _vectors_by_count(digits: tuple[int, ...], count: int, lo: int) -> Iterator[dict[int, int]]:
-    """Count vectors ``{d: a_d}`` with ``sum_d a_d = count``, every ``a_d >= lo``."""
-    if not digits:
-        if count == 0:
-            yield {}
-        return
-    d, rest = digits[0], digits[1:]
-    if not rest:  # the last digit's count is forced
-        if count >= lo:
-            yield {d: count}
-        return
-    for a in range(lo, count + 1):
-        for tail in _vectors_by_count(rest, count - a, lo):
+    for a in range(lo, total // w + 1):
+        for tail in _count_vectors(rest, total - a * w, lo, weighted):
             yield {d: a, **tail}
 
 
@@ -204,11 +191,11 @@ def _feasible_vectors(
     low = tuple(d for d in digits if d < 5)
     high = tuple(d for d in digits if d >= 5)
     found = []
-    for hv in _vectors_by_count(high, c, lo):  # the c digits >= 5, any digit sum
+    for hv in _count_vectors(high, c, lo, weighted=False):  # the c digits >= 5, any digit sum
         s_high = sum(d * a for d, a in hv.items())
         if s_high > target_sum:
             continue
-        for lv in _vectors_by_sum(low, target_sum - s_high, lo):
+        for lv in _count_vectors(low, target_sum - s_high, lo):
             vec = {**lv, **hv}
             if sum(vec.values()) > 0:
                 found.append(vec)
